@@ -1,0 +1,226 @@
+// Formatting and parsing of ISO-8601 timestamps and durations.
+#include "common/time.h"
+
+#include <cctype>
+#include <cstdio>
+
+namespace cortex {
+namespace {
+
+bool read_digits(std::string_view text, std::size_t& pos, std::size_t count, int& out) {
+  if (pos + count > text.size()) return false;
+  int value = 0;
+  for (std::size_t i = 0; i < count; ++i) {
+    char c = text[pos + i];
+    if (c < '0' || c > '9') return false;
+    value = value * 10 + (c - '0');
+  }
+  pos += count;
+  out = value;
+  return true;
+}
+
+bool expect(std::string_view text, std::size_t& pos, char c) {
+  if (pos >= text.size() || text[pos] != c) return false;
+  ++pos;
+  return true;
+}
+
+}  // namespace
+
+Timestamp SystemClock::now() const {
+  return std::chrono::time_point_cast<Ticks>(std::chrono::system_clock::now());
+}
+
+std::string format_timestamp(Timestamp t) {
+  using namespace std::chrono;
+  auto day = floor<days>(t);
+  year_month_day ymd{day};
+  auto in_day = t - day;
+  auto h = duration_cast<hours>(in_day);
+  auto m = duration_cast<minutes>(in_day - h);
+  auto s = duration_cast<seconds>(in_day - h - m);
+  auto frac = (in_day - h - m - s).count();
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02d.%07lldZ", static_cast<int>(ymd.year()),
+                static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()), static_cast<int>(h.count()),
+                static_cast<int>(m.count()), static_cast<int>(s.count()), static_cast<long long>(frac));
+  return buf;
+}
+
+std::optional<Timestamp> parse_timestamp(std::string_view text) {
+  using namespace std::chrono;
+  std::size_t pos = 0;
+  int y, mo, d, h, mi, s;
+  if (!read_digits(text, pos, 4, y) || !expect(text, pos, '-') || !read_digits(text, pos, 2, mo) ||
+      !expect(text, pos, '-') || !read_digits(text, pos, 2, d))
+    return std::nullopt;
+  if (pos >= text.size() || (text[pos] != 'T' && text[pos] != 't' && text[pos] != ' ')) return std::nullopt;
+  ++pos;
+  if (!read_digits(text, pos, 2, h) || !expect(text, pos, ':') || !read_digits(text, pos, 2, mi) ||
+      !expect(text, pos, ':') || !read_digits(text, pos, 2, s))
+    return std::nullopt;
+  std::int64_t frac_ticks = 0;
+  if (pos < text.size() && (text[pos] == '.' || text[pos] == ',')) {
+    ++pos;
+    std::size_t digits = 0;
+    while (pos < text.size() && std::isdigit(static_cast<unsigned char>(text[pos]))) {
+      if (digits < 7) frac_ticks = frac_ticks * 10 + (text[pos] - '0');
+      ++digits;
+      ++pos;
+    }
+    if (digits == 0) return std::nullopt;
+    for (std::size_t i = digits; i < 7; ++i) frac_ticks *= 10;
+  }
+  std::int64_t offset_minutes = 0;
+  if (pos < text.size()) {
+    char c = text[pos];
+    if (c == 'Z' || c == 'z') {
+      ++pos;
+    } else if (c == '+' || c == '-') {
+      ++pos;
+      int oh, om;
+      if (!read_digits(text, pos, 2, oh)) return std::nullopt;
+      if (pos < text.size() && text[pos] == ':') ++pos;
+      if (!read_digits(text, pos, 2, om) || oh > 23 || om > 59) return std::nullopt;
+      offset_minutes = (oh * 60 + om) * (c == '+' ? 1 : -1);
+    } else {
+      return std::nullopt;
+    }
+  }
+  if (pos != text.size()) return std::nullopt;
+  if (mo < 1 || mo > 12 || h > 23 || mi > 59 || s > 59) return std::nullopt;
+  year_month_day ymd{year{y}, month{static_cast<unsigned>(mo)}, day{static_cast<unsigned>(d)}};
+  if (!ymd.ok()) return std::nullopt;
+  Timestamp t = time_point_cast<Ticks>(sys_days{ymd}) + hours{h} + minutes{mi} + seconds{s} + Ticks{frac_ticks} -
+                minutes{offset_minutes};
+  return t;
+}
+
+std::optional<std::int64_t> parse_duration_ticks(std::string_view text) {
+  constexpr std::int64_t second = 10'000'000;
+  if (text.empty()) return std::nullopt;
+  bool negative = false;
+  std::size_t pos = 0;
+  if (text[0] == '-') {
+    negative = true;
+    pos = 1;
+  }
+  if (pos < text.size() && (text[pos] == 'P' || text[pos] == 'p')) {
+    ++pos;
+    bool in_time = false;
+    bool any = false;
+    std::int64_t total = 0;
+    while (pos < text.size()) {
+      if (text[pos] == 'T' || text[pos] == 't') {
+        if (in_time) return std::nullopt;
+        in_time = true;
+        ++pos;
+        continue;
+      }
+      std::int64_t whole = 0;
+      std::int64_t frac = 0;
+      std::size_t frac_digits = 0;
+      std::size_t start = pos;
+      while (pos < text.size() && std::isdigit(static_cast<unsigned char>(text[pos]))) {
+        if (whole > 100'000'000'000LL) return std::nullopt;
+        whole = whole * 10 + (text[pos++] - '0');
+      }
+      if (pos < text.size() && (text[pos] == '.' || text[pos] == ',')) {
+        ++pos;
+        while (pos < text.size() && std::isdigit(static_cast<unsigned char>(text[pos]))) {
+          if (frac_digits < 7) {
+            frac = frac * 10 + (text[pos] - '0');
+            ++frac_digits;
+          }
+          ++pos;
+        }
+      }
+      if (pos == start || pos >= text.size()) return std::nullopt;
+      for (std::size_t i = frac_digits; i < 7; ++i) frac *= 10;
+      char unit = static_cast<char>(std::toupper(static_cast<unsigned char>(text[pos++])));
+      std::int64_t unit_ticks = 0;
+      if (!in_time && unit == 'D') unit_ticks = 86400 * second;
+      else if (!in_time && unit == 'W') unit_ticks = 7 * 86400 * second;
+      else if (in_time && unit == 'H') unit_ticks = 3600 * second;
+      else if (in_time && unit == 'M') unit_ticks = 60 * second;
+      else if (in_time && unit == 'S') unit_ticks = second;
+      else return std::nullopt;  // years and months have no fixed length
+      if (frac != 0 && unit != 'S') return std::nullopt;
+      total += whole * unit_ticks + frac;
+      any = true;
+    }
+    if (!any) return std::nullopt;
+    return negative ? -total : total;
+  }
+  // .NET TimeSpan text: [d.]hh:mm[:ss[.fffffff]]
+  std::int64_t d = 0;
+  int h = 0, m = 0, s = 0;
+  std::size_t dot = text.find('.', pos);
+  std::size_t colon = text.find(':', pos);
+  if (colon == std::string_view::npos) return std::nullopt;
+  if (dot != std::string_view::npos && dot < colon) {
+    for (std::size_t i = pos; i < dot; ++i) {
+      if (!std::isdigit(static_cast<unsigned char>(text[i]))) return std::nullopt;
+      d = d * 10 + (text[i] - '0');
+    }
+    pos = dot + 1;
+  }
+  if (!read_digits(text, pos, 2, h) || !expect(text, pos, ':') || !read_digits(text, pos, 2, m)) return std::nullopt;
+  std::int64_t frac = 0;
+  if (pos < text.size()) {
+    if (!expect(text, pos, ':') || !read_digits(text, pos, 2, s)) return std::nullopt;
+    if (pos < text.size()) {
+      if (!expect(text, pos, '.')) return std::nullopt;
+      std::size_t digits = 0;
+      while (pos < text.size() && std::isdigit(static_cast<unsigned char>(text[pos]))) {
+        if (digits < 7) frac = frac * 10 + (text[pos] - '0');
+        ++digits;
+        ++pos;
+      }
+      if (digits == 0 || pos != text.size()) return std::nullopt;
+      for (std::size_t i = digits; i < 7; ++i) frac *= 10;
+    }
+  }
+  if (h > 23 || m > 59 || s > 59) return std::nullopt;
+  std::int64_t total = ((d * 24 + h) * 60 + m) * 60 * second + s * second + frac;
+  return negative ? -total : total;
+}
+
+std::string format_duration(std::int64_t ticks) {
+  constexpr std::int64_t second = 10'000'000;
+  std::string out;
+  if (ticks < 0) {
+    out.push_back('-');
+    ticks = -ticks;
+  }
+  out.push_back('P');
+  std::int64_t d = ticks / (86400 * second);
+  ticks %= 86400 * second;
+  std::int64_t h = ticks / (3600 * second);
+  ticks %= 3600 * second;
+  std::int64_t m = ticks / (60 * second);
+  ticks %= 60 * second;
+  std::int64_t s = ticks / second;
+  std::int64_t frac = ticks % second;
+  if (d) out += std::to_string(d) + "D";
+  if (h || m || s || frac || !d) {
+    out.push_back('T');
+    if (h) out += std::to_string(h) + "H";
+    if (m) out += std::to_string(m) + "M";
+    if (s || frac || (!h && !m)) {
+      out += std::to_string(s);
+      if (frac) {
+        char buf[16];
+        std::snprintf(buf, sizeof buf, ".%07lld", static_cast<long long>(frac));
+        std::string f = buf;
+        while (f.back() == '0') f.pop_back();
+        out += f;
+      }
+      out.push_back('S');
+    }
+  }
+  return out;
+}
+
+}  // namespace cortex

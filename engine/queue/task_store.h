@@ -1,0 +1,134 @@
+// TaskStore: the persistent task queue (schema/tasks.sql) on one SQLite connection. One per thread.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/sqlite_db.h"
+#include "queue/task.h"
+
+namespace cortex {
+
+// A key range of the collection: keys FirstKey..LastKey (inclusive) hold ItemCount matching items.
+struct CursorRange {
+  std::int64_t first_key = 0;
+  std::int64_t last_key = 0;
+  std::int64_t item_count = 0;
+};
+
+// A cursor leased by one worker: where to read next and what the task asks for.
+struct CursorLease {
+  Guid task_id;
+  std::int64_t cursor_index = 0;
+  CursorRange range;
+  std::int64_t position = 0;  // last key already stored
+  std::int64_t batches_done = 0;
+  std::int64_t items_done = 0;
+  std::string owner;
+  Timestamp task_added{};
+  ExportOptions options;
+};
+
+// One batch file durably stored by a provider, as the manifest lists it.
+struct StoredBatch {
+  std::int64_t cursor_index = 0;
+  std::int64_t batch_number = 0;
+  std::string file_name;
+  std::int64_t item_count = 0;
+  std::int64_t bytes = 0;
+  std::string sha256;
+};
+
+// What a worker learns when it commits a batch: whether to go on with this cursor.
+struct BatchCommitOutcome {
+  bool cursor_done = false;
+  bool keep_going = true;  // false when the task is canceled, failed, or the lease was lost
+};
+
+class TaskStore {
+ public:
+  // Opens (creating if missing) the task database and applies schema/tasks.sql.
+  static Result<std::unique_ptr<TaskStore>> open(const std::string& path);
+
+  // --- API ---
+  // Inserts a Pending task and commits before returning: the TaskId is durable once this returns.
+  Result<TaskRecord> register_task(const ExportOptions& options, Timestamp now);
+  Result<std::optional<TaskRecord>> find(const Guid& id);
+  // All tasks, oldest first (for `cortexd status`).
+  Result<std::vector<TaskRecord>> list();
+  // A Pending task, or a Processing one with no live lease, is Canceled at once; a Processing one
+  // with a batch in flight is marked and becomes Canceled when that batch completes. Final: unchanged.
+  Result<std::optional<TaskRecord>> request_cancel(const Guid& id, Timestamp now);
+
+  // --- Scheduler ---
+  // Leases the oldest task that needs splitting (Pending, or Processing without Total whose split
+  // lease lapsed) and marks it Processing.
+  Result<std::optional<TaskRecord>> lease_task_for_split(const std::string& owner, Timestamp now, Ticks lease);
+  // Stores the cursors and Total of a split task and releases its split lease.
+  Status store_split(const Guid& id, const std::string& owner, const std::vector<CursorRange>& cursors,
+                     std::int64_t total, Timestamp now);
+  // Processing tasks whose cursors are all done (and not yet finished): ready for their manifest.
+  Result<std::optional<TaskRecord>> lease_task_to_finish(const std::string& owner, Timestamp now, Ticks lease);
+  Result<std::vector<StoredBatch>> stored_batches(const Guid& id);
+  Status complete_task(const Guid& id, const std::string& owner, const std::string& description, Timestamp now);
+  // Marks a task Failed with the reason in Error and Description. No-op on a task already final.
+  Status fail_task(const Guid& id, const std::string& error, Timestamp now);
+  // Processing tasks with a pending cancel and no live cursor lease become Canceled. Returns their ids.
+  Result<std::vector<Guid>> cancel_idle_tasks(Timestamp now);
+  // Extends every live lease this owner holds (cursor and task leases).
+  Status renew_leases(const std::string& owner_prefix, Timestamp now, Ticks lease);
+  // Removes final tasks whose Expiration has passed, with their cursors. Returns how many.
+  Result<std::int64_t> remove_expired(Timestamp now);
+
+  // --- Workers ---
+  // Leases the next ready cursor of a Processing task (or one whose lease lapsed).
+  Result<std::optional<CursorLease>> lease_cursor(const std::string& owner, Timestamp now, Ticks lease);
+  // In one transaction: records the stored batch, advances the cursor to new_position, adds to the
+  // task's Progress. Fails with Conflict if the lease is no longer the caller's.
+  Result<BatchCommitOutcome> commit_batch(const CursorLease& lease, const StoredBatch& batch,
+                                          std::int64_t new_position, bool cursor_done, Timestamp now, Ticks lease_time);
+  // Returns a cursor to the queue at its stored position (shutdown, cancel). Cancels the task if it
+  // was the last live lease of a task with a pending cancel.
+  Status release_cursor(const CursorLease& lease, Timestamp now);
+
+ private:
+  explicit TaskStore(std::unique_ptr<Database> db) : db_(std::move(db)) {}
+  Result<std::optional<TaskRecord>> find_locked(const Guid& id);
+  Status finish(const Guid& id, TaskStatus status, const std::optional<std::string>& error,
+                const std::optional<std::string>& description, Timestamp now);
+
+  std::unique_ptr<Database> db_;
+};
+
+// A small pool of TaskStore connections for threads that come and go (HTTP handlers).
+class TaskStorePool {
+ public:
+  explicit TaskStorePool(std::string path) : path_(std::move(path)) {}
+
+  class Handle {
+   public:
+    Handle(TaskStorePool& pool, std::unique_ptr<TaskStore> store) : pool_(&pool), store_(std::move(store)) {}
+    Handle(Handle&&) = default;
+    ~Handle();
+    TaskStore* operator->() { return store_.get(); }
+    TaskStore& operator*() { return *store_; }
+
+   private:
+    TaskStorePool* pool_;
+    std::unique_ptr<TaskStore> store_;
+  };
+
+  Result<Handle> acquire();
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+  std::mutex mutex_;
+  std::vector<std::unique_ptr<TaskStore>> idle_;
+};
+
+}  // namespace cortex
