@@ -1,4 +1,5 @@
 # Writes embedded_schema.{h,cpp} from the SQL files in FILES (run with cmake -P).
+string(REPLACE "," ";" FILES "${FILES}")
 file(MAKE_DIRECTORY ${OUT_DIR})
 set(h "#pragma once\n// Generated from schema/*.sql; do not edit.\n#include <string_view>\nnamespace cortex::schema {\n")
 set(c "// Generated from schema/*.sql; do not edit.\n#include \"schema/embedded_schema.h\"\nnamespace cortex::schema {\n")

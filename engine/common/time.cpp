@@ -41,7 +41,7 @@ std::string format_timestamp(Timestamp t) {
   auto m = duration_cast<minutes>(in_day - h);
   auto s = duration_cast<seconds>(in_day - h - m);
   auto frac = (in_day - h - m - s).count();
-  char buf[40];
+  char buf[64];
   std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02d.%07lldZ", static_cast<int>(ymd.year()),
                 static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()), static_cast<int>(h.count()),
                 static_cast<int>(m.count()), static_cast<int>(s.count()), static_cast<long long>(frac));
@@ -51,7 +51,7 @@ std::string format_timestamp(Timestamp t) {
 std::optional<Timestamp> parse_timestamp(std::string_view text) {
   using namespace std::chrono;
   std::size_t pos = 0;
-  int y, mo, d, h, mi, s;
+  int y = 0, mo = 0, d = 0, h = 0, mi = 0, s = 0;
   if (!read_digits(text, pos, 4, y) || !expect(text, pos, '-') || !read_digits(text, pos, 2, mo) ||
       !expect(text, pos, '-') || !read_digits(text, pos, 2, d))
     return std::nullopt;
@@ -79,7 +79,7 @@ std::optional<Timestamp> parse_timestamp(std::string_view text) {
       ++pos;
     } else if (c == '+' || c == '-') {
       ++pos;
-      int oh, om;
+      int oh = 0, om = 0;
       if (!read_digits(text, pos, 2, oh)) return std::nullopt;
       if (pos < text.size() && text[pos] == ':') ++pos;
       if (!read_digits(text, pos, 2, om) || oh > 23 || om > 59) return std::nullopt;

@@ -1,0 +1,1 @@
+// TaskStore implementation (in progress).

@@ -1,0 +1,1 @@
+// ProfileCatalog implementation (in progress).
