@@ -1,1 +1,483 @@
-// TaskStore implementation (in progress).
+// TaskStore: every queue operation is one short SQLite transaction (BEGIN IMMEDIATE), so two
+// daemons or a CLI writing the same database never see each other's half-done changes.
+#include "queue/task_store.h"
+
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include "schema/embedded_schema.h"
+
+namespace cortex {
+namespace {
+
+constexpr const char* kTaskColumns =
+    "Id, Added, Updated, Expiration, Status, Type, Progress, Total, Error, Description, Options, CancelRequested";
+
+Result<TaskRecord> read_task(Statement& st) {
+  TaskRecord t;
+  auto id = Guid::parse(st.text_view(0));
+  if (!id) return make_error(ErrorCode::Corruption, "task row with an invalid Id '" + st.text(0) + "'");
+  t.id = *id;
+  auto added = parse_timestamp(st.text_view(1));
+  auto updated = parse_timestamp(st.text_view(2));
+  if (!added || !updated) return make_error(ErrorCode::Corruption, "task " + t.id.str() + " has an invalid timestamp");
+  t.added = *added;
+  t.updated = *updated;
+  if (!st.is_null(3)) t.expiration = parse_timestamp(st.text_view(3));
+  t.status = static_cast<TaskStatus>(st.int64(4));
+  t.type = static_cast<TaskType>(st.int64(5));
+  t.progress = st.int64(6);
+  t.total = st.optional_int64(7);
+  t.error = st.optional_text(8);
+  t.description = st.optional_text(9).value_or("");
+  nlohmann::json options = nlohmann::json::parse(st.text_view(10), nullptr, false);
+  if (options.is_discarded()) return make_error(ErrorCode::Corruption, "task " + t.id.str() + " has unreadable Options");
+  auto parsed = ExportOptions::from_json(options);
+  if (!parsed.ok()) return parsed.error().with_context("task " + t.id.str());
+  t.options = *parsed;
+  t.cancel_requested = st.int64(11) != 0;
+  return t;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<TaskStore>> TaskStore::open(const std::string& path) {
+  auto db = Database::open(path, Database::Mode::ReadWriteCreate);
+  if (!db.ok()) return db.error();
+  // The schema script is idempotent; BEGIN IMMEDIATE keeps two starting processes from racing on it.
+  auto status = (*db)->exec(std::string("BEGIN IMMEDIATE;\n") + std::string(schema::tasks_sql()) + "\nCOMMIT;");
+  if (!status.ok()) {
+    (void)(*db)->exec("ROLLBACK");
+    return status.error().with_context("creating the task store schema in " + path);
+  }
+  return std::unique_ptr<TaskStore>(new TaskStore(std::move(*db)));
+}
+
+Result<TaskRecord> TaskStore::register_task(const ExportOptions& options, Timestamp now) {
+  TaskRecord t;
+  t.id = Guid::random();
+  t.added = now;
+  t.updated = now;
+  t.options = options;
+  t.description = initial_description(options);
+  auto st = db_->prepare(
+      "INSERT INTO Tasks (Id, Added, Updated, ConcurrencyToken, Status, Type, Progress, Description, Options) "
+      "VALUES (?, ?, ?, ?, 0, 1, 0, ?, ?)");
+  if (!st.ok()) return st.error();
+  std::string stamp = format_timestamp(now);
+  st->bind(1, t.id.str()).bind(2, stamp).bind(3, stamp).bind(4, Guid::random().str()).bind(5, t.description);
+  st->bind(6, options.to_json().dump());
+  // Autocommit: the row is durable (WAL, committed) when run() returns.
+  CORTEX_RETURN_IF_ERROR(st->run());
+  return t;
+}
+
+Result<std::optional<TaskRecord>> TaskStore::find_locked(const Guid& id) {
+  auto st = db_->prepare(std::string("SELECT ") + kTaskColumns + " FROM Tasks WHERE Id = ?");
+  if (!st.ok()) return st.error();
+  st->bind(1, id.str());
+  auto row = st->step();
+  if (!row.ok()) return row.error();
+  if (!*row) return std::optional<TaskRecord>{};
+  auto task = read_task(*st);
+  if (!task.ok()) return task.error();
+  auto deps = db_->prepare("SELECT PrerequisiteTaskId FROM TaskDependencies WHERE TaskId = ? ORDER BY PrerequisiteTaskId");
+  if (!deps.ok()) return deps.error();
+  deps->bind(1, id.str());
+  while (true) {
+    auto r = deps->step();
+    if (!r.ok()) return r.error();
+    if (!*r) break;
+    if (auto g = Guid::parse(deps->text_view(0))) task->prerequisites.push_back(*g);
+  }
+  return std::optional<TaskRecord>(std::move(*task));
+}
+
+Result<std::optional<TaskRecord>> TaskStore::find(const Guid& id) { return find_locked(id); }
+
+Result<std::vector<TaskRecord>> TaskStore::list() {
+  auto st = db_->prepare(std::string("SELECT ") + kTaskColumns + " FROM Tasks ORDER BY Added, Id");
+  if (!st.ok()) return st.error();
+  std::vector<TaskRecord> out;
+  while (true) {
+    auto row = st->step();
+    if (!row.ok()) return row.error();
+    if (!*row) break;
+    auto t = read_task(*st);
+    if (!t.ok()) return t.error();
+    out.push_back(std::move(*t));
+  }
+  return out;
+}
+
+Status TaskStore::finish(const Guid& id, TaskStatus status, const std::optional<std::string>& error,
+                         const std::optional<std::string>& description, Timestamp now) {
+  auto st = db_->prepare(
+      "UPDATE Tasks SET Status = ?1, Error = coalesce(?2, Error), Description = coalesce(?3, Description), "
+      "Updated = ?4, Finished = ?4, LeaseOwner = NULL, LeaseExpires = NULL, "
+      // SQLite's date arithmetic keeps milliseconds; the padding restores the seven-digit form.
+      "Expiration = strftime('%Y-%m-%dT%H:%M:%f0000Z', ?4, '+' || json_extract(Options, '$.ExpiresAfterHours') || ' hours'), "
+      "ConcurrencyToken = ?5 "
+      "WHERE Id = ?6 AND Status IN (0, 1)");
+  if (!st.ok()) return st.error();
+  st->bind(1, static_cast<std::int64_t>(status)).bind(2, error).bind(3, description);
+  st->bind(4, format_timestamp(now)).bind(5, Guid::random().str()).bind(6, id.str());
+  return st->run();
+}
+
+Result<std::optional<TaskRecord>> TaskStore::request_cancel(const Guid& id, Timestamp now) {
+  auto tx = Transaction::begin(*db_);
+  if (!tx.ok()) return tx.error();
+  auto current = find_locked(id);
+  if (!current.ok()) return current.error();
+  if (!*current) return current;
+  const TaskRecord& t = **current;
+  if (!is_final(t.status)) {
+    auto live = db_->prepare("SELECT count(*) FROM Cursors WHERE TaskId = ? AND State = 1 AND LeaseExpires > ?");
+    if (!live.ok()) return live.error();
+    live->bind(1, id.str()).bind(2, format_timestamp(now));
+    auto row = live->step();
+    if (!row.ok()) return row.error();
+    bool batch_in_flight = live->int64(0) > 0;
+    // A split in progress also counts: the scheduler checks the flag before it stores cursors.
+    if (t.status == TaskStatus::Pending || !batch_in_flight) {
+      CORTEX_RETURN_IF_ERROR(finish(id, TaskStatus::Canceled, std::nullopt, std::nullopt, now));
+      spdlog::info("task {} canceled", id.str());
+    } else {
+      auto mark = db_->prepare("UPDATE Tasks SET CancelRequested = 1, Updated = ? WHERE Id = ?");
+      if (!mark.ok()) return mark.error();
+      mark->bind(1, format_timestamp(now)).bind(2, id.str());
+      CORTEX_RETURN_IF_ERROR(mark->run());
+      spdlog::info("task {} cancel requested; it stops after the batch in flight", id.str());
+    }
+  }
+  auto after = find_locked(id);
+  if (!after.ok()) return after.error();
+  CORTEX_RETURN_IF_ERROR((*tx)->commit());
+  return after;
+}
+
+Result<std::optional<TaskRecord>> TaskStore::lease_task_for_split(const std::string& owner, Timestamp now, Ticks lease) {
+  auto tx = Transaction::begin(*db_);
+  if (!tx.ok()) return tx.error();
+  std::string stamp = format_timestamp(now);
+  auto pick = db_->prepare(
+      "SELECT Id FROM Tasks WHERE CancelRequested = 0 AND "
+      "(Status = 0 OR (Status = 1 AND Total IS NULL AND (LeaseExpires IS NULL OR LeaseExpires <= ?))) "
+      "ORDER BY Added, Id LIMIT 1");
+  if (!pick.ok()) return pick.error();
+  pick->bind(1, stamp);
+  auto row = pick->step();
+  if (!row.ok()) return row.error();
+  if (!*row) return std::optional<TaskRecord>{};
+  std::string id_text = pick->text(0);
+  pick->reset();
+  auto update = db_->prepare(
+      "UPDATE Tasks SET Status = 1, Started = coalesce(Started, ?1), Updated = ?1, LeaseOwner = ?2, LeaseExpires = ?3 "
+      "WHERE Id = ?4");
+  if (!update.ok()) return update.error();
+  update->bind(1, stamp).bind(2, owner).bind(3, format_timestamp(now + lease)).bind(4, id_text);
+  CORTEX_RETURN_IF_ERROR(update->run());
+  // Cursors left by a split that died half-way are discarded: the split starts over.
+  auto clear = db_->prepare("DELETE FROM Cursors WHERE TaskId = ?");
+  if (!clear.ok()) return clear.error();
+  clear->bind(1, id_text);
+  CORTEX_RETURN_IF_ERROR(clear->run());
+  auto task = find_locked(*Guid::parse(id_text));
+  if (!task.ok()) return task.error();
+  CORTEX_RETURN_IF_ERROR((*tx)->commit());
+  return task;
+}
+
+Status TaskStore::store_split(const Guid& id, const std::string& owner, const std::vector<CursorRange>& cursors,
+                              std::int64_t total, Timestamp now) {
+  auto tx = Transaction::begin(*db_);
+  if (!tx.ok()) return tx.error();
+  auto check = db_->prepare("SELECT Status, LeaseOwner, CancelRequested FROM Tasks WHERE Id = ?");
+  if (!check.ok()) return check.error();
+  check->bind(1, id.str());
+  auto row = check->step();
+  if (!row.ok()) return row.error();
+  if (!*row || check->int64(0) != 1 || check->text(1) != owner) {
+    return make_error(ErrorCode::Conflict, "task " + id.str() + " is no longer being split by this scheduler");
+  }
+  bool cancel = check->int64(2) != 0;
+  check->reset();
+  if (cancel) {
+    CORTEX_RETURN_IF_ERROR(finish(id, TaskStatus::Canceled, std::nullopt, std::nullopt, now));
+    return (*tx)->commit();
+  }
+  auto insert = db_->prepare(
+      "INSERT INTO Cursors (TaskId, CursorIndex, FirstKey, LastKey, ItemCount, Position) VALUES (?, ?, ?, ?, ?, ?)");
+  if (!insert.ok()) return insert.error();
+  for (std::size_t i = 0; i < cursors.size(); ++i) {
+    const auto& c = cursors[i];
+    insert->bind(1, id.str()).bind(2, static_cast<std::int64_t>(i)).bind(3, c.first_key).bind(4, c.last_key);
+    insert->bind(5, c.item_count).bind(6, c.first_key - 1);
+    CORTEX_RETURN_IF_ERROR(insert->run());
+  }
+  auto update = db_->prepare(
+      "UPDATE Tasks SET Total = ?, Updated = ?, LeaseOwner = NULL, LeaseExpires = NULL WHERE Id = ?");
+  if (!update.ok()) return update.error();
+  update->bind(1, total).bind(2, format_timestamp(now)).bind(3, id.str());
+  CORTEX_RETURN_IF_ERROR(update->run());
+  return (*tx)->commit();
+}
+
+Result<std::optional<TaskRecord>> TaskStore::lease_task_to_finish(const std::string& owner, Timestamp now, Ticks lease) {
+  auto tx = Transaction::begin(*db_);
+  if (!tx.ok()) return tx.error();
+  std::string stamp = format_timestamp(now);
+  auto pick = db_->prepare(
+      "SELECT Id FROM Tasks t WHERE Status = 1 AND Total IS NOT NULL AND CancelRequested = 0 "
+      "AND (LeaseExpires IS NULL OR LeaseExpires <= ?) "
+      "AND NOT EXISTS (SELECT 1 FROM Cursors c WHERE c.TaskId = t.Id AND c.State != 2) "
+      "ORDER BY Added LIMIT 1");
+  if (!pick.ok()) return pick.error();
+  pick->bind(1, stamp);
+  auto row = pick->step();
+  if (!row.ok()) return row.error();
+  if (!*row) return std::optional<TaskRecord>{};
+  std::string id_text = pick->text(0);
+  pick->reset();
+  auto update = db_->prepare("UPDATE Tasks SET LeaseOwner = ?, LeaseExpires = ? WHERE Id = ?");
+  if (!update.ok()) return update.error();
+  update->bind(1, owner).bind(2, format_timestamp(now + lease)).bind(3, id_text);
+  CORTEX_RETURN_IF_ERROR(update->run());
+  auto task = find_locked(*Guid::parse(id_text));
+  if (!task.ok()) return task.error();
+  CORTEX_RETURN_IF_ERROR((*tx)->commit());
+  return task;
+}
+
+Result<std::vector<StoredBatch>> TaskStore::stored_batches(const Guid& id) {
+  auto st = db_->prepare(
+      "SELECT CursorIndex, BatchNumber, FileName, ItemCount, Bytes, Sha256 FROM StoredBatches WHERE TaskId = ? "
+      "ORDER BY CursorIndex, BatchNumber");
+  if (!st.ok()) return st.error();
+  st->bind(1, id.str());
+  std::vector<StoredBatch> out;
+  while (true) {
+    auto row = st->step();
+    if (!row.ok()) return row.error();
+    if (!*row) break;
+    out.push_back({st->int64(0), st->int64(1), st->text(2), st->int64(3), st->int64(4), st->text(5)});
+  }
+  return out;
+}
+
+Status TaskStore::complete_task(const Guid& id, const std::string& owner, const std::string& description,
+                                Timestamp now) {
+  auto tx = Transaction::begin(*db_);
+  if (!tx.ok()) return tx.error();
+  auto check = db_->prepare("SELECT 1 FROM Tasks WHERE Id = ? AND Status = 1 AND LeaseOwner = ?");
+  if (!check.ok()) return check.error();
+  check->bind(1, id.str()).bind(2, owner);
+  auto row = check->step();
+  if (!row.ok()) return row.error();
+  if (!*row) return make_error(ErrorCode::Conflict, "task " + id.str() + " is no longer finished by this scheduler");
+  check->reset();
+  CORTEX_RETURN_IF_ERROR(finish(id, TaskStatus::Completed, std::nullopt, description, now));
+  return (*tx)->commit();
+}
+
+Status TaskStore::fail_task(const Guid& id, const std::string& error, Timestamp now) {
+  return finish(id, TaskStatus::Failed, error, "Failed: " + error, now);
+}
+
+Result<std::vector<Guid>> TaskStore::cancel_idle_tasks(Timestamp now) {
+  auto tx = Transaction::begin(*db_);
+  if (!tx.ok()) return tx.error();
+  auto pick = db_->prepare(
+      "SELECT Id FROM Tasks t WHERE Status IN (0, 1) AND CancelRequested = 1 AND (t.LeaseExpires IS NULL OR t.LeaseExpires <= ?1) "
+      "AND NOT EXISTS (SELECT 1 FROM Cursors c WHERE c.TaskId = t.Id AND c.State = 1 AND c.LeaseExpires > ?1)");
+  if (!pick.ok()) return pick.error();
+  pick->bind(1, format_timestamp(now));
+  std::vector<Guid> ids;
+  while (true) {
+    auto row = pick->step();
+    if (!row.ok()) return row.error();
+    if (!*row) break;
+    if (auto g = Guid::parse(pick->text_view(0))) ids.push_back(*g);
+  }
+  pick->reset();
+  for (const auto& id : ids) CORTEX_RETURN_IF_ERROR(finish(id, TaskStatus::Canceled, std::nullopt, std::nullopt, now));
+  CORTEX_RETURN_IF_ERROR((*tx)->commit());
+  return ids;
+}
+
+Status TaskStore::renew_leases(const std::string& owner_prefix, Timestamp now, Ticks lease) {
+  auto tx = Transaction::begin(*db_);
+  if (!tx.ok()) return tx.error();
+  std::string until = format_timestamp(now + lease);
+  std::string stamp = format_timestamp(now);
+  std::string pattern = owner_prefix + "%";
+  for (const char* sql : {"UPDATE Cursors SET LeaseExpires = ?1 WHERE State = 1 AND LeaseOwner LIKE ?2 AND LeaseExpires > ?3",
+                          "UPDATE Tasks SET LeaseExpires = ?1 WHERE LeaseOwner LIKE ?2 AND LeaseExpires > ?3"}) {
+    auto st = db_->prepare(sql);
+    if (!st.ok()) return st.error();
+    st->bind(1, until).bind(2, pattern).bind(3, stamp);
+    CORTEX_RETURN_IF_ERROR(st->run());
+  }
+  return (*tx)->commit();
+}
+
+Result<std::int64_t> TaskStore::remove_expired(Timestamp now) {
+  auto st = db_->prepare("DELETE FROM Tasks WHERE Status IN (2, 3, 4, 5) AND Expiration IS NOT NULL AND Expiration <= ?");
+  if (!st.ok()) return st.error();
+  st->bind(1, format_timestamp(now));
+  CORTEX_RETURN_IF_ERROR(st->run());
+  return static_cast<std::int64_t>(sqlite3_changes(db_->handle()));
+}
+
+Result<std::optional<CursorLease>> TaskStore::lease_cursor(const std::string& owner, Timestamp now, Ticks lease) {
+  auto tx = Transaction::begin(*db_);
+  if (!tx.ok()) return tx.error();
+  std::string stamp = format_timestamp(now);
+  auto pick = db_->prepare(
+      "SELECT c.TaskId, c.CursorIndex, c.FirstKey, c.LastKey, c.ItemCount, c.Position, c.BatchesDone, c.ItemsDone, "
+      "t.Added, t.Options FROM Cursors c JOIN Tasks t ON t.Id = c.TaskId "
+      "WHERE t.Status = 1 AND t.CancelRequested = 0 AND t.Total IS NOT NULL "
+      "AND (c.State = 0 OR (c.State = 1 AND c.LeaseExpires <= ?)) "
+      "ORDER BY t.Added, c.TaskId, c.CursorIndex LIMIT 1");
+  if (!pick.ok()) return pick.error();
+  pick->bind(1, stamp);
+  auto row = pick->step();
+  if (!row.ok()) return row.error();
+  if (!*row) return std::optional<CursorLease>{};
+  CursorLease l;
+  l.task_id = *Guid::parse(pick->text_view(0));
+  l.cursor_index = pick->int64(1);
+  l.range = {pick->int64(2), pick->int64(3), pick->int64(4)};
+  l.position = pick->int64(5);
+  l.batches_done = pick->int64(6);
+  l.items_done = pick->int64(7);
+  l.owner = owner;
+  auto added = parse_timestamp(pick->text_view(8));
+  if (!added) return make_error(ErrorCode::Corruption, "task " + l.task_id.str() + " has an invalid Added time");
+  l.task_added = *added;
+  nlohmann::json options = nlohmann::json::parse(pick->text_view(9), nullptr, false);
+  auto parsed = ExportOptions::from_json(options);
+  if (!parsed.ok()) return parsed.error().with_context("task " + l.task_id.str());
+  l.options = *parsed;
+  pick->reset();
+  auto update = db_->prepare(
+      "UPDATE Cursors SET State = 1, LeaseOwner = ?, LeaseExpires = ? WHERE TaskId = ? AND CursorIndex = ?");
+  if (!update.ok()) return update.error();
+  update->bind(1, owner).bind(2, format_timestamp(now + lease)).bind(3, l.task_id.str()).bind(4, l.cursor_index);
+  CORTEX_RETURN_IF_ERROR(update->run());
+  CORTEX_RETURN_IF_ERROR((*tx)->commit());
+  return std::optional<CursorLease>(std::move(l));
+}
+
+Result<BatchCommitOutcome> TaskStore::commit_batch(const CursorLease& lease, const StoredBatch& batch,
+                                                   std::int64_t new_position, bool cursor_done, Timestamp now,
+                                                   Ticks lease_time) {
+  auto tx = Transaction::begin(*db_);
+  if (!tx.ok()) return tx.error();
+  std::string stamp = format_timestamp(now);
+  auto check = db_->prepare(
+      "SELECT c.State, c.LeaseOwner, c.Position, t.Status, t.CancelRequested FROM Cursors c JOIN Tasks t ON t.Id = c.TaskId "
+      "WHERE c.TaskId = ? AND c.CursorIndex = ?");
+  if (!check.ok()) return check.error();
+  check->bind(1, lease.task_id.str()).bind(2, lease.cursor_index);
+  auto row = check->step();
+  if (!row.ok()) return row.error();
+  if (!*row || check->int64(0) != 1 || check->text(1) != lease.owner) {
+    return make_error(ErrorCode::Conflict, "the lease on cursor " + std::to_string(lease.cursor_index) + " of task " +
+                                               lease.task_id.str() + " was lost");
+  }
+  std::int64_t stored_position = check->int64(2);
+  auto task_status = static_cast<TaskStatus>(check->int64(3));
+  bool cancel = check->int64(4) != 0;
+  check->reset();
+  BatchCommitOutcome outcome;
+  outcome.cursor_done = cursor_done;
+  if (task_status != TaskStatus::Processing) {
+    outcome.keep_going = false;
+    CORTEX_RETURN_IF_ERROR((*tx)->commit());
+    return outcome;
+  }
+  if (batch.item_count > 0) {
+    auto insert = db_->prepare(
+        "INSERT OR REPLACE INTO StoredBatches (TaskId, CursorIndex, BatchNumber, FileName, ItemCount, Bytes, Sha256) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)");
+    if (!insert.ok()) return insert.error();
+    insert->bind(1, lease.task_id.str()).bind(2, lease.cursor_index).bind(3, batch.batch_number);
+    insert->bind(4, batch.file_name).bind(5, batch.item_count).bind(6, batch.bytes).bind(7, batch.sha256);
+    CORTEX_RETURN_IF_ERROR(insert->run());
+  }
+  // Release the lease with the last batch, or when a cancel waits for this batch.
+  bool release = cursor_done || cancel;
+  auto update = db_->prepare(
+      "UPDATE Cursors SET Position = ?1, BatchesDone = BatchesDone + ?2, ItemsDone = ItemsDone + ?3, "
+      "State = ?4, LeaseOwner = CASE WHEN ?5 THEN NULL ELSE LeaseOwner END, "
+      "LeaseExpires = CASE WHEN ?5 THEN NULL ELSE ?6 END WHERE TaskId = ?7 AND CursorIndex = ?8");
+  if (!update.ok()) return update.error();
+  update->bind(1, new_position).bind(2, static_cast<std::int64_t>(batch.item_count > 0 ? 1 : 0));
+  update->bind(3, batch.item_count).bind(4, static_cast<std::int64_t>(cursor_done ? 2 : (cancel ? 0 : 1)));
+  update->bind(5, static_cast<std::int64_t>(release)).bind(6, format_timestamp(now + lease_time));
+  update->bind(7, lease.task_id.str()).bind(8, lease.cursor_index);
+  CORTEX_RETURN_IF_ERROR(update->run());
+  if (new_position > stored_position && batch.item_count > 0) {
+    auto progress = db_->prepare("UPDATE Tasks SET Progress = Progress + ?, Updated = ? WHERE Id = ?");
+    if (!progress.ok()) return progress.error();
+    progress->bind(1, batch.item_count).bind(2, stamp).bind(3, lease.task_id.str());
+    CORTEX_RETURN_IF_ERROR(progress->run());
+  }
+  if (cancel) {
+    outcome.keep_going = false;
+    auto live = db_->prepare("SELECT count(*) FROM Cursors WHERE TaskId = ? AND State = 1 AND LeaseExpires > ?");
+    if (!live.ok()) return live.error();
+    live->bind(1, lease.task_id.str()).bind(2, stamp);
+    auto r = live->step();
+    if (!r.ok()) return r.error();
+    if (live->int64(0) == 0) {
+      live->reset();
+      CORTEX_RETURN_IF_ERROR(finish(lease.task_id, TaskStatus::Canceled, std::nullopt, std::nullopt, now));
+      spdlog::info("task {} canceled after its batch in flight", lease.task_id.str());
+    }
+  }
+  CORTEX_RETURN_IF_ERROR((*tx)->commit());
+  return outcome;
+}
+
+Status TaskStore::release_cursor(const CursorLease& lease, Timestamp now) {
+  auto tx = Transaction::begin(*db_);
+  if (!tx.ok()) return tx.error();
+  auto update = db_->prepare(
+      "UPDATE Cursors SET State = 0, LeaseOwner = NULL, LeaseExpires = NULL "
+      "WHERE TaskId = ? AND CursorIndex = ? AND State = 1 AND LeaseOwner = ?");
+  if (!update.ok()) return update.error();
+  update->bind(1, lease.task_id.str()).bind(2, lease.cursor_index).bind(3, lease.owner);
+  CORTEX_RETURN_IF_ERROR(update->run());
+  CORTEX_RETURN_IF_ERROR((*tx)->commit());
+  // A cancel that waited for this cursor can now take effect.
+  auto canceled = cancel_idle_tasks(now);
+  if (!canceled.ok()) return canceled.error();
+  for (const auto& id : *canceled) spdlog::info("task {} canceled", id.str());
+  return Status::OK();
+}
+
+TaskStorePool::Handle::~Handle() {
+  if (store_) {
+    std::lock_guard lock(pool_->mutex_);
+    pool_->idle_.push_back(std::move(store_));
+  }
+}
+
+Result<TaskStorePool::Handle> TaskStorePool::acquire() {
+  {
+    std::lock_guard lock(mutex_);
+    if (!idle_.empty()) {
+      auto store = std::move(idle_.back());
+      idle_.pop_back();
+      return Handle(*this, std::move(store));
+    }
+  }
+  auto store = TaskStore::open(path_);
+  if (!store.ok()) return store.error();
+  return Handle(*this, std::move(*store));
+}
+
+}  // namespace cortex

@@ -1,0 +1,43 @@
+// JsonWriter: appends compact JSON text to a string. The export's hot path, so no DOM is built.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace cortex {
+
+class JsonWriter {
+ public:
+  explicit JsonWriter(std::string& out) : out_(out) {}
+
+  void begin_object() { separator(); out_.push_back('{'); first_ = true; }
+  void end_object() { out_.push_back('}'); first_ = false; }
+  void begin_array() { separator(); out_.push_back('['); first_ = true; }
+  void end_array() { out_.push_back(']'); first_ = false; }
+  void key(std::string_view name);
+  void string(std::string_view value);
+  void integer(std::int64_t value);
+  void number(double value);
+  void boolean(bool value);
+  void null();
+  // Already-serialised JSON (stored Events and facets), copied as is.
+  void raw(std::string_view json);
+
+  static void append_escaped(std::string& out, std::string_view value);
+
+ private:
+  void separator() {
+    if (after_key_) {
+      after_key_ = false;
+      return;
+    }
+    if (!first_) out_.push_back(',');
+    first_ = false;
+  }
+  std::string& out_;
+  bool first_ = true;
+  bool after_key_ = false;
+};
+
+}  // namespace cortex

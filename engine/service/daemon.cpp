@@ -1,0 +1,83 @@
+// Wiring of the daemon's parts.
+#include "service/daemon.h"
+
+#include <spdlog/spdlog.h>
+
+#include <filesystem>
+
+#include "api/api_handler.h"
+#include "api/http_server.h"
+#include "folder/folder_provider.h"
+#include "queue/task_store.h"
+#include "workers/scheduler.h"
+#include "workers/worker_pool.h"
+
+namespace cortex {
+
+void register_builtin_providers(ProviderRegistry& registry) { providers::register_folder_provider(registry); }
+
+Daemon::Daemon(Config config) : config_(std::move(config)), owner_(Guid::random().str() + "/") {
+  register_builtin_providers(providers_);
+}
+
+Daemon::~Daemon() { stop(); }
+
+Status Daemon::start() {
+  std::error_code ec;
+  std::filesystem::create_directories(config_.data_dir, ec);
+  if (ec) {
+    return make_error(ErrorCode::IOError, "cannot create the data directory " + config_.data_dir + ": " + ec.message());
+  }
+  // Opening the store applies the schema; the pool's first connection proves the database is usable.
+  auto store = TaskStore::open(config_.task_db_path());
+  if (!store.ok()) return store.error();
+
+  profiles_ = std::make_unique<ProfileCatalog>(providers_);
+  profiles_->load_folder(config_.profiles_path());
+
+  auto settings = config_.engine_settings();
+  workers_ = std::make_unique<WorkerPool>(settings, owner_, *profiles_, clock_);
+  CORTEX_RETURN_IF_ERROR(workers_->start());
+  scheduler_ = std::make_unique<Scheduler>(settings, owner_, *profiles_, clock_, workers_->work_available());
+  CORTEX_RETURN_IF_ERROR(scheduler_->start());
+
+  pool_ = std::make_unique<TaskStorePool>(config_.task_db_path());
+  api_ = std::make_unique<ApiHandler>(*pool_, *profiles_, clock_, [this](const Guid&) { scheduler_->wake(); });
+  HttpServerOptions http;
+  http.address = config_.http.address;
+  http.port = config_.http.port;
+  http.threads = config_.http.threads;
+  http.body_limit = config_.http.body_limit_bytes;
+  http.read_timeout = std::chrono::seconds(config_.http.read_timeout_seconds);
+  http.max_connections = config_.http.max_connections;
+  server_ = std::make_unique<HttpServer>(http, *api_);
+  CORTEX_RETURN_IF_ERROR(server_->start());
+  started_ = true;
+  spdlog::info("cortexd listening on http://{}:{}/sitecore/api/datatools/ (data {}, collection {}, {} worker(s))",
+               config_.http.address, server_->port(), config_.data_dir, config_.collection_path(), config_.workers);
+  return Status::OK();
+}
+
+std::uint16_t Daemon::port() const { return server_ ? server_->port() : 0; }
+
+void Daemon::reload_profiles() {
+  if (!profiles_) return;
+  spdlog::info("reloading storage profiles from {}", config_.profiles_path());
+  profiles_->load_folder(config_.profiles_path());
+}
+
+void Daemon::stop() {
+  if (api_) api_->set_draining(true);
+  if (server_) server_->stop();
+  if (scheduler_) scheduler_->stop();
+  if (workers_) workers_->stop();
+  server_.reset();
+  api_.reset();
+  scheduler_.reset();
+  workers_.reset();
+  pool_.reset();
+  if (started_) spdlog::info("cortexd stopped");
+  started_ = false;
+}
+
+}  // namespace cortex

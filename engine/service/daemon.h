@@ -1,0 +1,54 @@
+// Daemon: the running service. Owns the profiles, the scheduler, the workers and the HTTP server,
+// starts them in dependency order and stops them in reverse.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "common/time.h"
+#include "service/config.h"
+#include "storage/profile_catalog.h"
+#include "storage/provider_registry.h"
+
+namespace cortex {
+
+class ApiHandler;
+class HttpServer;
+class Scheduler;
+class TaskStorePool;
+class WorkerPool;
+
+// Every provider this build ships, registered by name.
+void register_builtin_providers(ProviderRegistry& registry);
+
+class Daemon {
+ public:
+  explicit Daemon(Config config);
+  ~Daemon();
+
+  // Creates the data directory and task store, loads profiles, starts workers, scheduler and listener.
+  Status start();
+  std::uint16_t port() const;
+  // Re-reads the profiles folder (SIGHUP).
+  void reload_profiles();
+  // Refuses new registrations, lets batches in flight finish, stops everything.
+  void stop();
+
+  const Config& config() const { return config_; }
+
+ private:
+  Config config_;
+  std::string owner_;
+  SystemClock clock_;
+  ProviderRegistry providers_;
+  std::unique_ptr<ProfileCatalog> profiles_;
+  std::unique_ptr<TaskStorePool> pool_;
+  std::unique_ptr<WorkerPool> workers_;
+  std::unique_ptr<Scheduler> scheduler_;
+  std::unique_ptr<ApiHandler> api_;
+  std::unique_ptr<HttpServer> server_;
+  bool started_ = false;
+};
+
+}  // namespace cortex

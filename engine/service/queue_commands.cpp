@@ -1,0 +1,236 @@
+// `cortexd submit`, `status`, `cancel` and `profiles`: working on the queue database directly, so
+// they work whether the daemon runs or not (the daemon picks submitted tasks up from the database).
+#include <nlohmann/json.hpp>
+
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+
+#include "api/export_parameters.h"
+#include "queue/task_store.h"
+#include "service/cli_common.h"
+#include "service/commands.h"
+#include "service/daemon.h"
+
+namespace cortex::cli {
+namespace {
+
+Result<std::unique_ptr<TaskStore>> open_store(const Config& config) {
+  std::error_code ec;
+  std::filesystem::create_directories(config.data_dir, ec);
+  if (ec) return make_error(ErrorCode::IOError, "cannot create the data directory " + config.data_dir + ": " + ec.message());
+  return TaskStore::open(config.task_db_path());
+}
+
+std::string percent(const TaskRecord& t) {
+  if (!t.total) return "-";
+  if (*t.total == 0) return "100.0%";
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%.1f%%", 100.0 * static_cast<double>(t.progress) / static_cast<double>(*t.total));
+  return buf;
+}
+
+}  // namespace
+
+int submit(const Args& args) {
+  ConfigFlags flags;
+  std::string kind;
+  std::string profile;
+  std::int64_t batch_size = 0, split = 0, expires = -1, cutoff = -1;
+  double start_percentile = -1, end_percentile = -1;
+  po::options_description options("cortexd submit");
+  options.add_options()("help", "show this help")
+      ("kind", po::value(&kind)->required(), "interactions")
+      ("storage-profile", po::value(&profile), "registered storage profile (required)")
+      ("batch-size", po::value(&batch_size), "items per batch file, 1..100000 (default 100)")
+      ("default-split-item-count", po::value(&split), "items per cursor, 1..10000000 (default 100)")
+      ("expires-after-hours", po::value(&expires), "hours a finished task is kept, 0..87600 (default 24)")
+      ("started-days-cutoff", po::value(&cutoff), "leave out interactions started less than N days before now")
+      ("start-percentile", po::value(&start_percentile), "0..1, with --end-percentile")
+      ("end-percentile", po::value(&end_percentile), "0..1, greater than --start-percentile");
+  add_config_options(options, flags, false);
+  po::positional_options_description positional;
+  positional.add("kind", 1);
+  po::variables_map vm;
+  if (int rc = parse_or_usage(args, options, positional, vm,
+                              "cortexd submit interactions --storage-profile NAME [--batch-size N] [...]");
+      rc >= 0)
+    return rc;
+  if (kind != "interactions") {
+    print_error("submit: the kind must be 'interactions', not '" + kind + "'");
+    return kExitUsage;
+  }
+  auto config = resolve_config(flags);
+  if (!config.ok()) {
+    print_error(config.error().message);
+    return kExitUsage;
+  }
+  setup_logging(flags.log_level.empty() ? "warn" : config->log_level);
+
+  // The same validation as the Web API: the flags become the request body.
+  nlohmann::json body = nlohmann::json::object();
+  if (vm.count("storage-profile")) body["StorageProfile"] = profile;
+  if (vm.count("batch-size")) body["BatchSize"] = batch_size;
+  if (vm.count("default-split-item-count")) body["DefaultSplitItemCount"] = split;
+  if (vm.count("expires-after-hours")) body["ExpiresAfterHours"] = expires;
+  if (vm.count("started-days-cutoff")) body["StartedDaysCutoff"] = cutoff;
+  if (vm.count("start-percentile")) body["StartPercentile"] = start_percentile;
+  if (vm.count("end-percentile")) body["EndPercentile"] = end_percentile;
+
+  ProviderRegistry providers;
+  register_builtin_providers(providers);
+  ProfileCatalog catalog(providers);
+  catalog.load_folder(config->profiles_path());
+  auto outcome = parse_export_request(ExportKind::Interactions, "application/json", body.dump(),
+                                      [&](const std::string& name) -> std::optional<std::string> {
+                                        auto p = catalog.find(name);
+                                        if (!p) return std::nullopt;
+                                        return p->name;
+                                      });
+  if (!outcome.options) {
+    for (const auto& e : outcome.errors) print_error(e.parameter + ": " + e.error);
+    if (outcome.bad_request) print_error(*outcome.bad_request);
+    return kExitUsage;
+  }
+  auto store = open_store(*config);
+  if (!store.ok()) {
+    print_error(store.error().message);
+    return kExitFailure;
+  }
+  auto task = (*store)->register_task(*outcome.options, SystemClock().now());
+  if (!task.ok()) {
+    print_error("the task was not registered: " + task.error().message);
+    return kExitFailure;
+  }
+  std::cout << task->id.str() << "\n";
+  return kExitOk;
+}
+
+int status(const Args& args) {
+  ConfigFlags flags;
+  std::string task_id;
+  po::options_description options("cortexd status");
+  options.add_options()("help", "show this help")("task-id", po::value(&task_id), "one task: print its progress object");
+  add_config_options(options, flags, false);
+  po::positional_options_description positional;
+  positional.add("task-id", 1);
+  po::variables_map vm;
+  if (int rc = parse_or_usage(args, options, positional, vm, "cortexd status [TASKID] [--data-dir DIR]"); rc >= 0)
+    return rc;
+  auto config = resolve_config(flags);
+  if (!config.ok()) {
+    print_error(config.error().message);
+    return kExitUsage;
+  }
+  auto store = open_store(*config);
+  if (!store.ok()) {
+    print_error(store.error().message);
+    return kExitFailure;
+  }
+  if (!task_id.empty()) {
+    auto id = Guid::parse(task_id);
+    if (!id) {
+      print_error("'" + task_id + "' is not a task id (a GUID)");
+      return kExitUsage;
+    }
+    auto task = (*store)->find(*id);
+    if (!task.ok()) {
+      print_error(task.error().message);
+      return kExitFailure;
+    }
+    if (!*task) {
+      print_error("no task " + id->str());
+      return kExitFailure;
+    }
+    std::cout << progress_json(**task).dump(2) << "\n";
+    if ((*task)->error) std::cout << "Error: " << *(*task)->error << "\n";
+    return kExitOk;
+  }
+  auto tasks = (*store)->list();
+  if (!tasks.ok()) {
+    print_error(tasks.error().message);
+    return kExitFailure;
+  }
+  std::printf("%-36s  %-10s  %-12s  %-16s  %10s  %10s  %7s  %s\n", "TaskId", "Status", "Kind", "Profile", "Progress",
+              "Total", "Done", "Updated");
+  for (const auto& t : *tasks) {
+    std::string st = to_string(t.status);
+    if (t.cancel_requested && !is_final(t.status)) st += "*";
+    std::printf("%-36s  %-10s  %-12s  %-16s  %10lld  %10s  %7s  %s\n", t.id.str().c_str(), st.c_str(),
+                to_string(t.options.kind), t.options.storage_profile.c_str(), static_cast<long long>(t.progress),
+                t.total ? std::to_string(*t.total).c_str() : "-", percent(t).c_str(), format_timestamp(t.updated).c_str());
+    if (t.error) std::printf("    error: %s\n", t.error->c_str());
+  }
+  if (tasks->empty()) std::printf("(no tasks in %s)\n", config->task_db_path().c_str());
+  return kExitOk;
+}
+
+int cancel(const Args& args) {
+  ConfigFlags flags;
+  std::string task_id;
+  po::options_description options("cortexd cancel");
+  options.add_options()("help", "show this help")("task-id", po::value(&task_id)->required(), "the task to cancel");
+  add_config_options(options, flags, false);
+  po::positional_options_description positional;
+  positional.add("task-id", 1);
+  po::variables_map vm;
+  if (int rc = parse_or_usage(args, options, positional, vm, "cortexd cancel TASKID [--data-dir DIR]"); rc >= 0)
+    return rc;
+  auto config = resolve_config(flags);
+  if (!config.ok()) {
+    print_error(config.error().message);
+    return kExitUsage;
+  }
+  auto id = Guid::parse(task_id);
+  if (!id) {
+    print_error("'" + task_id + "' is not a task id (a GUID)");
+    return kExitUsage;
+  }
+  auto store = open_store(*config);
+  if (!store.ok()) {
+    print_error(store.error().message);
+    return kExitFailure;
+  }
+  auto task = (*store)->request_cancel(*id, SystemClock().now());
+  if (!task.ok()) {
+    print_error(task.error().message);
+    return kExitFailure;
+  }
+  if (!*task) {
+    print_error("no task " + id->str());
+    return kExitFailure;
+  }
+  std::cout << progress_json(**task).dump(2) << "\n";
+  return kExitOk;
+}
+
+int profiles(const Args& args) {
+  ConfigFlags flags;
+  po::options_description options("cortexd profiles");
+  options.add_options()("help", "show this help");
+  add_config_options(options, flags, false);
+  po::variables_map vm;
+  if (int rc = parse_or_usage(args, options, {}, vm, "cortexd profiles [--profiles DIR]"); rc >= 0) return rc;
+  auto config = resolve_config(flags);
+  if (!config.ok()) {
+    print_error(config.error().message);
+    return kExitUsage;
+  }
+  setup_logging("off");
+  ProviderRegistry providers;
+  register_builtin_providers(providers);
+  ProfileCatalog catalog(providers);
+  auto errors = catalog.load_folder(config->profiles_path());
+  std::cout << "Storage profiles in " << config->profiles_path() << ":\n";
+  for (const auto& name : catalog.names()) {
+    auto p = catalog.find(name);
+    auto provider = catalog.open_provider(name);
+    std::cout << "  " << p->name << "  (" << p->provider << ", " << (provider.ok() ? (*provider)->location() : "?")
+              << ")\n";
+  }
+  if (catalog.names().empty()) std::cout << "  (none)\n";
+  for (const auto& e : errors) std::cout << "  NOT REGISTERED " << e.file << ": " << e.message << "\n";
+  return errors.empty() ? kExitOk : kExitUsage;
+}
+
+}  // namespace cortex::cli

@@ -1,0 +1,39 @@
+// ExportWorker: one worker thread's state (its own SQLite connections) and the work on one cursor.
+#pragma once
+
+#include <memory>
+#include <random>
+#include <string>
+
+#include "common/sqlite_db.h"
+#include "common/wake_signal.h"
+#include "queue/task_store.h"
+#include "storage/profile_catalog.h"
+#include "workers/engine_settings.h"
+
+namespace cortex {
+
+class ExportWorker {
+ public:
+  ExportWorker(const EngineSettings& settings, std::string owner, const ProfileCatalog& profiles, const Clock& clock,
+               WakeSignal& stop, std::unique_ptr<TaskStore> store);
+
+  // Leases and works one cursor to its end (or until stop/cancel). Returns false when there was none.
+  bool work_one_cursor();
+
+ private:
+  void process(const CursorLease& lease);
+  void fail(const CursorLease& lease, const std::string& reason);
+  Database* collection(std::string& error);
+
+  const EngineSettings& settings_;
+  std::string owner_;
+  const ProfileCatalog& profiles_;
+  const Clock& clock_;
+  WakeSignal& stop_;
+  std::unique_ptr<TaskStore> store_;
+  std::unique_ptr<Database> collection_;
+  std::mt19937_64 rng_;
+};
+
+}  // namespace cortex

@@ -1,0 +1,139 @@
+// Reading interactions batch by batch and writing the xConnect JSON shape directly into the output.
+#include "workers/interaction_extractor.h"
+
+#include "common/json_writer.h"
+#include "common/time.h"
+
+namespace cortex {
+namespace {
+
+enum Column {
+  kSeq, kId, kContactId, kStart, kEnd, kDuration, kLastModified, kChannel, kInitiator, kUserAgent, kCampaign,
+  kVenue, kEngagement, kEvents
+};
+
+}  // namespace
+
+Result<std::unique_ptr<InteractionExtractor>> InteractionExtractor::create(Database& collection,
+                                                                           const ExtractionFilter& filter,
+                                                                           bool ignore_default_values) {
+  auto rows = collection.prepare(
+      "SELECT Seq, Id, ContactId, StartDateTime, EndDateTime, DurationTicks, LastModified, ChannelId, Initiator, "
+      "UserAgent, CampaignId, VenueId, EngagementValue, Events FROM Interactions "
+      "WHERE Seq > ?1 AND Seq <= ?2 AND " + filter.where_sql(4) + " ORDER BY Seq LIMIT ?3");
+  if (!rows.ok()) return rows.error();
+  auto facets = collection.prepare(
+      "SELECT InteractionSeq, FacetKey, Data FROM InteractionFacets WHERE InteractionSeq > ?1 AND InteractionSeq <= ?2 "
+      "ORDER BY InteractionSeq, FacetKey");
+  if (!facets.ok()) return facets.error();
+  return std::unique_ptr<InteractionExtractor>(
+      new InteractionExtractor(filter, std::move(*rows), std::move(*facets), ignore_default_values));
+}
+
+Result<ExtractedBatch> InteractionExtractor::read(std::int64_t after_key, std::int64_t last_key, std::int64_t limit) {
+  ExtractedBatch batch;
+  rows_.reset();
+  rows_.bind(1, after_key).bind(2, last_key).bind(3, limit);
+  filter_.bind(rows_, 4);
+
+  // Facets of the whole key span are read alongside, in the same order, and merged by key.
+  bool facets_started = false;
+  bool facet_row = false;
+  std::string& out = batch.json;
+  out.reserve(static_cast<std::size_t>(limit) * 1024);
+  JsonWriter w(out);
+  w.begin_array();
+  const bool all = !ignore_defaults_;
+  auto text_member = [&](const char* name, int column) {
+    if (!rows_.is_null(column) && !rows_.text_view(column).empty()) {
+      w.key(name);
+      w.string(rows_.text_view(column));
+    } else if (all) {
+      w.key(name);
+      w.null();
+    }
+  };
+  while (true) {
+    auto row = rows_.step();
+    if (!row.ok()) return row.error().with_context("reading interactions");
+    if (!*row) break;
+    std::int64_t seq = rows_.int64(kSeq);
+    w.begin_object();
+    text_member("Id", kId);
+    text_member("ContactId", kContactId);
+    text_member("StartDateTime", kStart);
+    text_member("EndDateTime", kEnd);
+    std::int64_t duration = rows_.int64(kDuration);
+    if (duration != 0 || all) {
+      w.key("Duration");
+      w.string(format_duration(duration));
+    }
+    text_member("LastModified", kLastModified);
+    text_member("ChannelId", kChannel);
+    text_member("Initiator", kInitiator);
+    text_member("UserAgent", kUserAgent);
+    text_member("CampaignId", kCampaign);
+    text_member("VenueId", kVenue);
+    std::int64_t engagement = rows_.int64(kEngagement);
+    if (engagement != 0 || all) {
+      w.key("EngagementValue");
+      w.integer(engagement);
+    }
+    std::string_view events = rows_.text_view(kEvents);
+    if (events.empty()) events = "[]";
+    if (events != "[]" || all) {
+      w.key("Events");
+      w.raw(events);
+    }
+
+    if (!facets_started) {
+      facets_.reset();
+      facets_.bind(1, after_key).bind(2, last_key);
+      facets_started = true;
+      auto f = facets_.step();
+      if (!f.ok()) return f.error().with_context("reading interaction facets");
+      facet_row = *f;
+    }
+    bool wrote_facets = false;
+    while (facet_row && facets_.int64(0) <= seq) {
+      if (facets_.int64(0) == seq) {
+        if (!wrote_facets) {
+          w.key("Facets");
+          w.begin_object();
+          wrote_facets = true;
+        }
+        w.key(facets_.text_view(1));
+        w.raw(facets_.text_view(2));
+      }
+      auto f = facets_.step();
+      if (!f.ok()) return f.error().with_context("reading interaction facets");
+      facet_row = *f;
+    }
+    if (wrote_facets) {
+      w.end_object();
+    } else if (all) {
+      w.key("Facets");
+      w.begin_object();
+      w.end_object();
+    }
+    w.end_object();
+    batch.last_key = seq;
+    ++batch.item_count;
+  }
+  w.end_array();
+  rows_.reset();
+  facets_.reset();
+  return batch;
+}
+
+Result<std::unique_ptr<BatchExtractor>> make_batch_extractor(Database& collection, const ExtractionFilter& filter,
+                                                             bool ignore_default_values) {
+  if (filter.kind == ExportKind::Interactions) {
+    auto e = InteractionExtractor::create(collection, filter, ignore_default_values);
+    if (!e.ok()) return e.error();
+    return std::unique_ptr<BatchExtractor>(std::move(*e));
+  }
+  return make_error(ErrorCode::InvalidArgument, "contact export is not available in this build yet");
+}
+
+}  // namespace cortex

@@ -1,0 +1,49 @@
+// The worker threads.
+#include "workers/worker_pool.h"
+
+#include <spdlog/spdlog.h>
+
+#include "workers/export_worker.h"
+
+namespace cortex {
+
+WorkerPool::WorkerPool(EngineSettings settings, std::string owner, const ProfileCatalog& profiles, const Clock& clock)
+    : settings_(std::move(settings)), owner_(std::move(owner)), profiles_(profiles), clock_(clock) {}
+
+WorkerPool::~WorkerPool() { stop(); }
+
+Status WorkerPool::start() {
+  // Open every connection up front so that a bad task database fails the start, not a thread.
+  std::vector<std::unique_ptr<TaskStore>> stores;
+  for (int i = 0; i < settings_.workers; ++i) {
+    auto store = TaskStore::open(settings_.task_db_path);
+    if (!store.ok()) return store.error();
+    stores.push_back(std::move(*store));
+  }
+  for (int i = 0; i < settings_.workers; ++i) {
+    auto worker = std::make_shared<ExportWorker>(settings_, owner_ + "worker-" + std::to_string(i), profiles_, clock_,
+                                                 stop_, std::move(stores[static_cast<std::size_t>(i)]));
+    threads_.emplace_back([this, worker] {
+      while (!stop_.stopped()) {
+        bool worked = false;
+        try {
+          worked = worker->work_one_cursor();
+        } catch (const std::exception& e) {
+          spdlog::error("export worker: {}", e.what());
+        }
+        if (!worked && !work_available_.wait_for(settings_.poll_interval)) break;
+      }
+    });
+  }
+  return Status::OK();
+}
+
+void WorkerPool::stop() {
+  stop_.stop();
+  work_available_.stop();
+  for (auto& t : threads_)
+    if (t.joinable()) t.join();
+  threads_.clear();
+}
+
+}  // namespace cortex
