@@ -1,0 +1,166 @@
+// The task store: durable registration, cancel rules, leases and batch commits.
+#include "queue/task_store.h"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "temp_dir.h"
+
+namespace cortex {
+namespace {
+
+class TaskStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto s = TaskStore::open(dir_.file("tasks.db"));
+    ASSERT_TRUE(s.ok()) << s.error().message;
+    store_ = std::move(*s);
+    options_.storage_profile = "LocalExports";
+  }
+  Timestamp at(const char* text) { return *parse_timestamp(text); }
+
+  testing::TempDir dir_;
+  std::unique_ptr<TaskStore> store_;
+  ExportOptions options_;
+  Ticks lease_ = std::chrono::seconds(30);
+};
+
+TEST_F(TaskStoreTest, RegistrationIsDurableAndKeepsTheRegistrationInstant) {
+  options_.cutoff_days = 3;
+  auto t = store_->register_task(options_, at("2024-01-02T03:04:05.6789012Z"));
+  ASSERT_TRUE(t.ok());
+  store_.reset();
+  auto reopened = TaskStore::open(dir_.file("tasks.db"));
+  ASSERT_TRUE(reopened.ok());
+  auto found = (*reopened)->find(t->id);
+  ASSERT_TRUE(found.ok() && *found);
+  EXPECT_EQ(format_timestamp((*found)->added), "2024-01-02T03:04:05.6789012Z");
+  EXPECT_EQ((*found)->status, TaskStatus::Pending);
+  EXPECT_EQ((*found)->options, options_);
+  EXPECT_FALSE((*found)->total);
+}
+
+TEST_F(TaskStoreTest, UnknownTaskIsNotFound) {
+  auto found = store_->find(Guid::random());
+  ASSERT_TRUE(found.ok());
+  EXPECT_FALSE(*found);
+}
+
+TEST_F(TaskStoreTest, CancelOfAPendingTaskIsImmediateAndIdempotent) {
+  auto t = store_->register_task(options_, at("2024-01-01T00:00:00Z"));
+  auto c = store_->request_cancel(t->id, at("2024-01-01T00:00:01Z"));
+  ASSERT_TRUE(c.ok() && *c);
+  EXPECT_EQ((*c)->status, TaskStatus::Canceled);
+  ASSERT_TRUE((*c)->expiration);
+  EXPECT_EQ(format_timestamp(*(*c)->expiration), "2024-01-02T00:00:01.0000000Z");
+  auto again = store_->request_cancel(t->id, at("2024-01-01T00:00:09Z"));
+  EXPECT_EQ((*again)->status, TaskStatus::Canceled);
+  EXPECT_EQ((*again)->updated, (*c)->updated);
+}
+
+TEST_F(TaskStoreTest, SplitLeaseCommitAndFinishFlow) {
+  auto t = store_->register_task(options_, at("2024-01-01T00:00:00Z"));
+  auto now = at("2024-01-01T00:00:01Z");
+  auto split = store_->lease_task_for_split("d1/", now, lease_);
+  ASSERT_TRUE(split.ok() && *split);
+  EXPECT_EQ((*split)->status, TaskStatus::Processing);
+  // Nothing else to split while this one is leased.
+  EXPECT_FALSE(*store_->lease_task_for_split("d2/", now, lease_));
+  ASSERT_TRUE(store_->store_split(t->id, "d1/", {{1, 10, 10}, {11, 15, 5}}, 15, now).ok());
+
+  auto a = store_->lease_cursor("d1/worker-0", now, lease_);
+  auto b = store_->lease_cursor("d1/worker-1", now, lease_);
+  ASSERT_TRUE(*a && *b);
+  EXPECT_NE((*a)->cursor_index, (*b)->cursor_index);
+  EXPECT_FALSE(*store_->lease_cursor("d1/worker-2", now, lease_));
+  EXPECT_EQ((*a)->position, 0);
+
+  StoredBatch batch{0, 0, "x_0.json", 10, 100, "abc"};
+  auto commit = store_->commit_batch(**a, batch, 10, true, now, lease_);
+  ASSERT_TRUE(commit.ok());
+  EXPECT_TRUE(commit->cursor_done);
+  EXPECT_FALSE(*store_->lease_task_to_finish("d1/", now, lease_));  // cursor 1 still open
+  StoredBatch batch2{1, 0, "x_1.json", 5, 50, "def"};
+  ASSERT_TRUE(store_->commit_batch(**b, batch2, 15, true, now, lease_).ok());
+  auto found = store_->find(t->id);
+  EXPECT_EQ((*found)->progress, 15);
+  EXPECT_EQ((*found)->total, 15);
+  auto finish = store_->lease_task_to_finish("d1/", now, lease_);
+  ASSERT_TRUE(finish.ok() && *finish);
+  EXPECT_EQ(store_->stored_batches(t->id)->size(), 2u);
+  ASSERT_TRUE(store_->complete_task(t->id, "d1/", "done", now).ok());
+  EXPECT_EQ((*store_->find(t->id))->status, TaskStatus::Completed);
+}
+
+TEST_F(TaskStoreTest, ALapsedLeaseGoesBackToTheQueueAtItsStoredPosition) {
+  auto t = store_->register_task(options_, at("2024-01-01T00:00:00Z"));
+  auto now = at("2024-01-01T00:00:01Z");
+  ASSERT_TRUE(*store_->lease_task_for_split("d1/", now, lease_));
+  ASSERT_TRUE(store_->store_split(t->id, "d1/", {{1, 10, 10}}, 10, now).ok());
+  auto a = store_->lease_cursor("d1/worker-0", now, lease_);
+  ASSERT_TRUE(store_->commit_batch(**a, {0, 0, "f0.json", 4, 1, "x"}, 4, false, now, lease_).ok());
+  // The worker dies; 31 s later another daemon takes the cursor over from key 4.
+  auto later = now + std::chrono::seconds(31);
+  auto b = store_->lease_cursor("d2/worker-0", later, lease_);
+  ASSERT_TRUE(b.ok() && *b);
+  EXPECT_EQ((*b)->position, 4);
+  EXPECT_EQ((*b)->batches_done, 1);
+  // The first owner's late commit is refused: no batch is counted twice.
+  auto late = store_->commit_batch(**a, {0, 1, "f1.json", 6, 1, "y"}, 10, true, later, lease_);
+  ASSERT_FALSE(late.ok());
+  EXPECT_EQ(late.error().code, ErrorCode::Conflict);
+  EXPECT_EQ((*store_->find(t->id))->progress, 4);
+}
+
+TEST_F(TaskStoreTest, CancelDuringABatchTakesEffectWhenTheBatchIsCommitted) {
+  auto t = store_->register_task(options_, at("2024-01-01T00:00:00Z"));
+  auto now = at("2024-01-01T00:00:01Z");
+  ASSERT_TRUE(*store_->lease_task_for_split("d1/", now, lease_));
+  ASSERT_TRUE(store_->store_split(t->id, "d1/", {{1, 10, 10}}, 10, now).ok());
+  auto a = store_->lease_cursor("d1/worker-0", now, lease_);
+  auto c = store_->request_cancel(t->id, now);
+  EXPECT_EQ((*c)->status, TaskStatus::Processing);
+  EXPECT_TRUE((*c)->cancel_requested);
+  auto commit = store_->commit_batch(**a, {0, 0, "f0.json", 5, 1, "x"}, 5, false, now, lease_);
+  ASSERT_TRUE(commit.ok());
+  EXPECT_FALSE(commit->keep_going);
+  auto after = store_->find(t->id);
+  EXPECT_EQ((*after)->status, TaskStatus::Canceled);
+  EXPECT_EQ((*after)->progress, 5);
+}
+
+TEST_F(TaskStoreTest, FinalTasksAreRemovedAfterTheirExpiryAndOthersNever) {
+  options_.expires_after_hours = 1;
+  auto done = store_->register_task(options_, at("2024-01-01T00:00:00Z"));
+  auto pending = store_->register_task(options_, at("2024-01-01T00:00:00Z"));
+  ASSERT_TRUE(store_->fail_task(done->id, "boom", at("2024-01-01T00:00:00Z")).ok());
+  EXPECT_EQ(*store_->remove_expired(at("2024-01-01T00:59:59Z")), 0);
+  EXPECT_EQ(*store_->remove_expired(at("2024-01-01T01:00:00Z")), 1);
+  EXPECT_FALSE(*store_->find(done->id));
+  EXPECT_TRUE(*store_->find(pending->id));
+  EXPECT_EQ(*store_->remove_expired(at("2030-01-01T00:00:00Z")), 0);
+}
+
+TEST_F(TaskStoreTest, FailureKeepsTheReasonInErrorAndDescription) {
+  auto t = store_->register_task(options_, at("2024-01-01T00:00:00Z"));
+  ASSERT_TRUE(store_->fail_task(t->id, "storage profile 'X' is not registered", at("2024-01-01T00:00:01Z")).ok());
+  auto f = store_->find(t->id);
+  EXPECT_EQ((*f)->status, TaskStatus::Failed);
+  EXPECT_EQ((*f)->error, "storage profile 'X' is not registered");
+  EXPECT_NE((*f)->description.find("not registered"), std::string::npos);
+}
+
+TEST_F(TaskStoreTest, StatusViewShowsNamesAndPercent) {
+  auto t = store_->register_task(options_, at("2024-01-01T00:00:00Z"));
+  auto db = Database::open(dir_.file("tasks.db"));
+  auto st = (*db)->prepare("SELECT Status, Kind, Profile, PercentDone FROM TaskStatus WHERE Id = ?");
+  st->bind(1, t->id.str());
+  ASSERT_TRUE(*st->step());
+  EXPECT_EQ(st->text(0), "Pending");
+  EXPECT_EQ(st->text(1), "interactions");
+  EXPECT_EQ(st->text(2), "LocalExports");
+  EXPECT_TRUE(st->is_null(3));
+}
+
+}  // namespace
+}  // namespace cortex
