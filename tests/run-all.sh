@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# The whole test suite from a clean clone: installs what is missing, builds warning-free (-Werror),
+# runs every unit and end-to-end test through ctest. Exit code 0 only if every test passed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash packaging/install-deps.sh
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DCORTEXD_WERROR=ON
+cmake --build build -j"$(nproc)"
+ctest --test-dir build --output-on-failure -j2 --timeout 900
