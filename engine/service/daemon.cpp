@@ -47,10 +47,10 @@ Status Daemon::start() {
   http.address = config_.http.address;
   http.port = config_.http.port;
   http.threads = config_.http.threads;
-  http.body_limit = config_.http.body_limit_bytes;
+  http.body_limit_bytes = config_.http.body_limit_bytes;
   http.read_timeout = std::chrono::seconds(config_.http.read_timeout_seconds);
   http.max_connections = config_.http.max_connections;
-  server_ = std::make_unique<HttpServer>(http, *api_);
+  server_ = std::make_unique<HttpServer>(http, [api = api_.get()](const ApiRequest& r) { return api->handle(r); });
   CORTEX_RETURN_IF_ERROR(server_->start());
   started_ = true;
   spdlog::info("cortexd listening on http://{}:{}/sitecore/api/datatools/ (data {}, collection {}, {} worker(s))",

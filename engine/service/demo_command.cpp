@@ -161,7 +161,7 @@ int demo(const Args& args) {
   }
   if (!manifest["Files"].empty()) {
     fs::path first = exports / manifest["Files"][0]["Name"].get<std::string>();
-    auto batch = nlohmann::json::parse(read_file(first));
+    auto batch = nlohmann::ordered_json::parse(read_file(first));
     std::cout << "7. the first interaction of " << first.string() << ":\n" << batch[0].dump(2) << "\n";
   }
   std::cout << "Open " << exports.string() << " to see every file; run `cortexd demo --dir " << dir

@@ -114,6 +114,8 @@ class Daemon:
                 self.proc.kill()
                 self.proc.wait()
         self.log.close()
+        if self.proc.stdout:
+            self.proc.stdout.close()
         return self.proc.returncode
 
     def log_text(self):
