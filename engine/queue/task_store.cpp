@@ -44,6 +44,9 @@ Result<TaskRecord> read_task(Statement& st) {
 Result<std::unique_ptr<TaskStore>> TaskStore::open(const std::string& path) {
   auto db = Database::open(path, Database::Mode::ReadWriteCreate);
   if (!db.ok()) return db.error();
+  // synchronous=FULL: a commit is on disk before it returns, so an acknowledged TaskId survives power loss.
+  auto durable = (*db)->exec("PRAGMA synchronous=FULL;");
+  if (!durable.ok()) return durable.error().with_context("opening the task store " + path);
   // The schema script is idempotent; BEGIN IMMEDIATE keeps two starting processes from racing on it.
   auto status = (*db)->exec(std::string("BEGIN IMMEDIATE;\n") + std::string(schema::tasks_sql()) + "\nCOMMIT;");
   if (!status.ok()) {
