@@ -1,0 +1,107 @@
+// ApiHandler: the Data Tools Web API (SPEC 2) as a function from request to response, free of any transport.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "api/export_parameters.h"
+#include "common/guid.h"
+#include "common/time.h"
+#include "queue/task_store.h"
+#include "storage/profile_catalog.h"
+
+namespace cortex {
+
+struct ApiRequest {
+  std::string method;  // "GET", "POST", ... as sent
+  std::string target;  // path and query, as sent
+  std::string content_type;
+  std::string body;
+  std::string authorization;  // the Authorization header, for the authorizer (SPEC 2.4)
+};
+
+struct ApiResponse {
+  unsigned status = 200;
+  nlohmann::ordered_json body = nlohmann::ordered_json::object();
+  // Headers besides Content-Type (always application/json): Allow, WWW-Authenticate, Retry-After.
+  std::vector<std::pair<std::string, std::string>> headers;
+
+  // The body as sent. Invalid UTF-8 (which no path should produce) is replaced, never thrown.
+  std::string body_text() const;
+  // The value of a header (case-insensitive name), or "" when absent.
+  std::string header(std::string_view name) const;
+};
+
+// An error answer in the SPEC 2.2 shape: {"Message", "ExceptionType", "Errors": [{"Parameter", "Error"}]}.
+ApiResponse api_error(unsigned status, const std::string& exception_type, const std::string& message,
+                      const std::vector<ParameterError>& errors = {});
+
+// The answer for a parse outcome that is not a valid request (400, 415), or nullopt when it is valid.
+std::optional<ApiResponse> rejection_of(const ExportRequestOutcome& outcome, std::string_view content_type);
+
+// What a route needs from the caller's token: reading progress, or changing things (SPEC 2.4 roles).
+enum class Access { Read, Write };
+enum class AuthDecision { Allowed, Unauthenticated, Forbidden };
+using Authorizer = std::function<AuthDecision(std::string_view authorization_header, Access needed)>;
+
+class ApiHandler {
+ public:
+  // The TaskId of a route with "{TaskId}" in its pattern (already a valid GUID), else nullopt.
+  struct RouteMatch {
+    std::optional<Guid> task_id;
+  };
+  using RouteAction = std::function<ApiResponse(const ApiRequest&, const RouteMatch&)>;
+
+  ApiHandler(TaskStorePool& tasks, const ProfileCatalog& profiles, const Clock& clock,
+             std::function<void(const Guid&)> on_registered);
+
+  // Thread-safe; called on the server's io threads. Never throws: a failure is a 500 answer.
+  ApiResponse handle(const ApiRequest& request) const;
+
+  // Draining (shutdown): routes marked refused_when_draining answer 503; progress is still answered.
+  void set_draining(bool draining) { draining_.store(draining); }
+  bool draining() const { return draining_.load(); }
+
+  // Without an authorizer every caller is allowed. Set before the server starts.
+  void set_authorizer(Authorizer authorizer) { authorizer_ = std::move(authorizer); }
+
+  // Adds a route. `pattern` is relative to /sitecore/api/datatools/; "{TaskId}" matches one GUID
+  // segment. Call before the server starts: the table is not locked. The service wiring adds the
+  // estimate routes here, since they need the collection, which this library does not link.
+  void add_route(std::string method, std::string pattern, Access access, bool refused_when_draining,
+                 RouteAction action);
+
+  // The request body read as export parameters, with profile names resolved in the catalog.
+  ExportRequestOutcome parse_export_body(ExportKind kind, const ApiRequest& request, bool profile_required) const;
+
+ private:
+  struct Route {
+    std::string method;
+    std::vector<std::string> segments;
+    Access access;
+    bool refused_when_draining;
+    RouteAction action;
+  };
+
+  ApiResponse dispatch(const ApiRequest& request) const;
+  ApiResponse register_export(ExportKind kind, const ApiRequest& request) const;
+  ApiResponse progress(const Guid& id) const;
+  ApiResponse cancel(const Guid& id) const;
+
+  TaskStorePool& tasks_;
+  const ProfileCatalog& profiles_;
+  const Clock& clock_;
+  std::function<void(const Guid&)> on_registered_;
+  std::atomic<bool> draining_{false};
+  Authorizer authorizer_;
+  std::vector<Route> routes_;
+};
+
+}  // namespace cortex

@@ -1,0 +1,51 @@
+// HttpServer: HTTP/1.1 with keep-alive (Boost.Beast on Boost.Asio) in front of the API handler.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "api/api_handler.h"
+#include "common/result.h"
+
+namespace cortex {
+
+struct HttpServerOptions {
+  std::string address = "127.0.0.1";
+  std::uint16_t port = 0;  // 0: the OS picks a free port; port() tells which
+  int threads = 2;
+  std::size_t body_limit_bytes = 64 * 1024;  // larger bodies: 413
+  std::size_t header_limit_bytes = 8 * 1024;  // larger request line + headers: 431
+  std::chrono::seconds read_timeout{30};     // per request (header and body), and per response write
+  int max_connections = 256;                 // beyond: 503 and close
+  std::chrono::seconds stop_timeout{10};     // how long stop() waits for requests in flight
+};
+
+// Answers one request. Called on io threads, concurrently; may block (SQLite).
+using RequestHandler = std::function<ApiResponse(const ApiRequest&)>;
+
+class HttpServer {
+ public:
+  HttpServer(HttpServerOptions options, RequestHandler handler);
+  ~HttpServer();  // stops
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+
+  // Binds and starts the io threads. A bind failure names the address and port.
+  Status start();
+  // The bound port (after start).
+  std::uint16_t port() const;
+  // Closes the acceptor and idle connections, lets requests in flight finish and answer
+  // (with Connection: close), then joins the threads. Idempotent.
+  void stop();
+
+  struct Core;
+
+ private:
+  std::shared_ptr<Core> core_;
+};
+
+}  // namespace cortex
