@@ -120,6 +120,16 @@ void ApiHandler::add_route(std::string method, std::string pattern, Access acces
   routes_.push_back({std::move(method), split(pattern), access, refused_when_draining, std::move(action)});
 }
 
+std::vector<std::string> ApiHandler::route_list() const {
+  std::vector<std::string> out;
+  for (const auto& r : routes_) {
+    std::string pattern;
+    for (const auto& segment : r.segments) pattern += (pattern.empty() ? "" : "/") + segment;
+    out.push_back(r.method + " " + pattern);
+  }
+  return out;
+}
+
 ApiResponse ApiHandler::handle(const ApiRequest& request) const {
   try {
     return dispatch(request);

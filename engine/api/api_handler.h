@@ -78,6 +78,9 @@ class ApiHandler {
   void add_route(std::string method, std::string pattern, Access access, bool refused_when_draining,
                  RouteAction action);
 
+  // "METHOD pattern" of every route, in table order (the OpenAPI document is checked against it).
+  std::vector<std::string> route_list() const;
+
   // The request body read as export parameters, with profile names resolved in the catalog.
   ExportRequestOutcome parse_export_body(ExportKind kind, const ApiRequest& request, bool profile_required) const;
 

@@ -9,6 +9,7 @@
 #include "api/http_server.h"
 #include "folder/folder_provider.h"
 #include "queue/task_store.h"
+#include "workers/export_estimate.h"
 #include "workers/scheduler.h"
 #include "workers/worker_pool.h"
 
@@ -43,6 +44,7 @@ Status Daemon::start() {
 
   pool_ = std::make_unique<TaskStorePool>(config_.task_db_path());
   api_ = std::make_unique<ApiHandler>(*pool_, *profiles_, clock_, [this](const Guid&) { scheduler_->wake(); });
+  add_estimate_routes();
   HttpServerOptions http;
   http.address = config_.http.address;
   http.port = config_.http.port;
@@ -58,7 +60,29 @@ Status Daemon::start() {
   return Status::OK();
 }
 
+void Daemon::add_estimate_routes() {
+  for (auto kind : {ExportKind::Interactions, ExportKind::Contacts}) {
+    std::string pattern = std::string("estimate/") + to_string(kind);
+    api_->add_route("POST", pattern, Access::Write, false,
+                    [this, kind](const ApiRequest& request, const ApiHandler::RouteMatch&) {
+                      auto outcome = api_->parse_export_body(kind, request, false);
+                      if (auto rejected = rejection_of(outcome, request.content_type)) return *rejected;
+                      auto count = estimate_export(config_.collection_path(), *outcome.options, clock_.now());
+                      if (!count.ok()) {
+                        spdlog::error("estimate of {}: {}", to_string(kind), count.error().message);
+                        return api_error(503, "ServiceUnavailable",
+                                         "The collection cannot be read; the daemon log has the details.");
+                      }
+                      ApiResponse response;
+                      response.body = nlohmann::ordered_json{{"TotalCount", *count}};
+                      return response;
+                    });
+  }
+}
+
 std::uint16_t Daemon::port() const { return server_ ? server_->port() : 0; }
+
+std::vector<std::string> Daemon::routes() const { return api_ ? api_->route_list() : std::vector<std::string>{}; }
 
 void Daemon::reload_profiles() {
   if (!profiles_) return;

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "common/time.h"
 #include "service/config.h"
@@ -36,8 +37,11 @@ class Daemon {
   void stop();
 
   const Config& config() const { return config_; }
+  // "METHOD pattern" of every API route, for the OpenAPI check.
+  std::vector<std::string> routes() const;
 
  private:
+  void add_estimate_routes();
   Config config_;
   std::string owner_;
   SystemClock clock_;

@@ -11,6 +11,7 @@
 #include "service/cli_common.h"
 #include "service/commands.h"
 #include "service/daemon.h"
+#include "workers/export_estimate.h"
 
 namespace cortex::cli {
 namespace {
@@ -30,79 +31,145 @@ std::string percent(const TaskRecord& t) {
   return buf;
 }
 
+// The export parameters as flags, turned into a request body so that the Web API's validation applies.
+struct ExportFlags {
+  std::string kind;
+  std::string profile;
+  std::int64_t batch_size = 0, split = 0, expires = 0, cutoff = 0;
+  double start_percentile = 0, end_percentile = 0;
+
+  void add_to(po::options_description& options, bool with_task_settings) {
+    options.add_options()("kind", po::value(&kind)->required(), "interactions or contacts")
+        ("storage-profile", po::value(&profile), with_task_settings ? "registered storage profile (required)"
+                                                                     : "a registered storage profile (optional)");
+    if (with_task_settings) {
+      options.add_options()
+          ("batch-size", po::value(&batch_size), "items per batch file, 1..100000 (default 100)")
+          ("default-split-item-count", po::value(&split), "items per cursor, 1..10000000 (default 100)")
+          ("expires-after-hours", po::value(&expires), "hours a finished task is kept, 0..87600 (default 24)");
+    }
+    options.add_options()
+        ("started-days-cutoff", po::value(&cutoff), "interactions: leave out those started less than N days ago")
+        ("cutoff-days", po::value(&cutoff), "contacts: leave out those modified less than N days ago")
+        ("start-percentile", po::value(&start_percentile), "0..1, with --end-percentile")
+        ("end-percentile", po::value(&end_percentile), "0..1, greater than --start-percentile");
+  }
+
+  std::optional<ExportKind> export_kind() const {
+    if (kind == "interactions") return ExportKind::Interactions;
+    if (kind == "contacts") return ExportKind::Contacts;
+    return std::nullopt;
+  }
+
+  std::string body(const po::variables_map& vm) const {
+    nlohmann::json body = nlohmann::json::object();
+    if (vm.count("storage-profile")) body["StorageProfile"] = profile;
+    if (vm.count("batch-size")) body["BatchSize"] = batch_size;
+    if (vm.count("default-split-item-count")) body["DefaultSplitItemCount"] = split;
+    if (vm.count("expires-after-hours")) body["ExpiresAfterHours"] = expires;
+    // The wrong cutoff for the kind is passed on as given, so the validation names it.
+    if (vm.count("started-days-cutoff")) body["StartedDaysCutoff"] = cutoff;
+    if (vm.count("cutoff-days")) body["CutoffDays"] = cutoff;
+    if (vm.count("start-percentile")) body["StartPercentile"] = start_percentile;
+    if (vm.count("end-percentile")) body["EndPercentile"] = end_percentile;
+    return body.dump();
+  }
+};
+
+// Validates the flags like the Web API does; prints every error. nullopt: rejected.
+std::optional<ExportOptions> validated_options(const ExportFlags& flags, const po::variables_map& vm,
+                                               const Config& config, bool profile_required) {
+  auto kind = flags.export_kind();
+  if (!kind) {
+    print_error("the kind must be 'interactions' or 'contacts', not '" + flags.kind + "'");
+    return std::nullopt;
+  }
+  ProviderRegistry providers;
+  register_builtin_providers(providers);
+  ProfileCatalog catalog(providers);
+  catalog.load_folder(config.profiles_path());
+  auto outcome = parse_export_request(*kind, "application/json", flags.body(vm),
+                                      [&](const std::string& name) -> std::optional<std::string> {
+                                        auto p = catalog.find(name);
+                                        if (!p) return std::nullopt;
+                                        return p->name;
+                                      },
+                                      profile_required);
+  if (!outcome.options) {
+    for (const auto& e : outcome.errors) print_error(e.parameter + ": " + e.error);
+    if (outcome.bad_request) print_error(*outcome.bad_request);
+    return std::nullopt;
+  }
+  return outcome.options;
+}
+
 }  // namespace
 
 int submit(const Args& args) {
   ConfigFlags flags;
-  std::string kind;
-  std::string profile;
-  std::int64_t batch_size = 0, split = 0, expires = -1, cutoff = -1;
-  double start_percentile = -1, end_percentile = -1;
+  ExportFlags export_flags;
   po::options_description options("cortexd submit");
-  options.add_options()("help", "show this help")
-      ("kind", po::value(&kind)->required(), "interactions")
-      ("storage-profile", po::value(&profile), "registered storage profile (required)")
-      ("batch-size", po::value(&batch_size), "items per batch file, 1..100000 (default 100)")
-      ("default-split-item-count", po::value(&split), "items per cursor, 1..10000000 (default 100)")
-      ("expires-after-hours", po::value(&expires), "hours a finished task is kept, 0..87600 (default 24)")
-      ("started-days-cutoff", po::value(&cutoff), "leave out interactions started less than N days before now")
-      ("start-percentile", po::value(&start_percentile), "0..1, with --end-percentile")
-      ("end-percentile", po::value(&end_percentile), "0..1, greater than --start-percentile");
+  options.add_options()("help", "show this help");
+  export_flags.add_to(options, true);
   add_config_options(options, flags, false);
   po::positional_options_description positional;
   positional.add("kind", 1);
   po::variables_map vm;
   if (int rc = parse_or_usage(args, options, positional, vm,
-                              "cortexd submit interactions --storage-profile NAME [--batch-size N] [...]");
+                              "cortexd submit interactions|contacts --storage-profile NAME [--batch-size N] [...]");
       rc >= 0)
     return rc;
-  if (kind != "interactions") {
-    print_error("submit: the kind must be 'interactions', not '" + kind + "'");
-    return kExitUsage;
-  }
   auto config = resolve_config(flags);
   if (!config.ok()) {
     print_error(config.error().message);
     return kExitUsage;
   }
   setup_logging(flags.log_level.empty() ? "warn" : config->log_level);
-
-  // The same validation as the Web API: the flags become the request body.
-  nlohmann::json body = nlohmann::json::object();
-  if (vm.count("storage-profile")) body["StorageProfile"] = profile;
-  if (vm.count("batch-size")) body["BatchSize"] = batch_size;
-  if (vm.count("default-split-item-count")) body["DefaultSplitItemCount"] = split;
-  if (vm.count("expires-after-hours")) body["ExpiresAfterHours"] = expires;
-  if (vm.count("started-days-cutoff")) body["StartedDaysCutoff"] = cutoff;
-  if (vm.count("start-percentile")) body["StartPercentile"] = start_percentile;
-  if (vm.count("end-percentile")) body["EndPercentile"] = end_percentile;
-
-  ProviderRegistry providers;
-  register_builtin_providers(providers);
-  ProfileCatalog catalog(providers);
-  catalog.load_folder(config->profiles_path());
-  auto outcome = parse_export_request(ExportKind::Interactions, "application/json", body.dump(),
-                                      [&](const std::string& name) -> std::optional<std::string> {
-                                        auto p = catalog.find(name);
-                                        if (!p) return std::nullopt;
-                                        return p->name;
-                                      });
-  if (!outcome.options) {
-    for (const auto& e : outcome.errors) print_error(e.parameter + ": " + e.error);
-    if (outcome.bad_request) print_error(*outcome.bad_request);
-    return kExitUsage;
-  }
+  auto options_ok = validated_options(export_flags, vm, *config, true);
+  if (!options_ok) return kExitUsage;
   auto store = open_store(*config);
   if (!store.ok()) {
     print_error(store.error().message);
     return kExitFailure;
   }
-  auto task = (*store)->register_task(*outcome.options, SystemClock().now());
+  auto task = (*store)->register_task(*options_ok, SystemClock().now());
   if (!task.ok()) {
     print_error("the task was not registered: " + task.error().message);
     return kExitFailure;
   }
   std::cout << task->id.str() << "\n";
+  return kExitOk;
+}
+
+int estimate(const Args& args) {
+  ConfigFlags flags;
+  ExportFlags export_flags;
+  po::options_description options("cortexd estimate");
+  options.add_options()("help", "show this help");
+  export_flags.add_to(options, false);
+  add_config_options(options, flags, false);
+  po::positional_options_description positional;
+  positional.add("kind", 1);
+  po::variables_map vm;
+  if (int rc = parse_or_usage(args, options, positional, vm,
+                              "cortexd estimate interactions|contacts [--started-days-cutoff N | --cutoff-days N] "
+                              "[--start-percentile X --end-percentile Y]");
+      rc >= 0)
+    return rc;
+  auto config = resolve_config(flags);
+  if (!config.ok()) {
+    print_error(config.error().message);
+    return kExitUsage;
+  }
+  setup_logging(flags.log_level.empty() ? "warn" : config->log_level);
+  auto options_ok = validated_options(export_flags, vm, *config, false);
+  if (!options_ok) return kExitUsage;
+  auto count = estimate_export(config->collection_path(), *options_ok, SystemClock().now());
+  if (!count.ok()) {
+    print_error(count.error().message);
+    return kExitFailure;
+  }
+  std::cout << *count << "\n";
   return kExitOk;
 }
 

@@ -126,14 +126,4 @@ Result<ExtractedBatch> InteractionExtractor::read(std::int64_t after_key, std::i
   return batch;
 }
 
-Result<std::unique_ptr<BatchExtractor>> make_batch_extractor(Database& collection, const ExtractionFilter& filter,
-                                                             bool ignore_default_values) {
-  if (filter.kind == ExportKind::Interactions) {
-    auto e = InteractionExtractor::create(collection, filter, ignore_default_values);
-    if (!e.ok()) return e.error();
-    return std::unique_ptr<BatchExtractor>(std::move(*e));
-  }
-  return make_error(ErrorCode::InvalidArgument, "contact export is not available in this build yet");
-}
-
 }  // namespace cortex
