@@ -26,7 +26,7 @@ class TestClock final : public Clock {
 // The public fixtures live outside the repository; CORTEX_PUBLIC_FIXTURES points elsewhere when needed.
 fs::path public_fixture(const std::string& name) {
   const char* dir = std::getenv("CORTEX_PUBLIC_FIXTURES");
-  return fs::path(dir ? dir : "/work/shared/fixtures/public") / name;
+  return fs::path(dir ? dir : CORTEXD_SOURCE_DIR "/../shared/fixtures/public") / name;
 }
 
 constexpr const char* kContactA = "11111111-1111-1111-1111-111111111111";
