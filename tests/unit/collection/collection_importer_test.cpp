@@ -88,6 +88,9 @@ class ImporterTest : public ::testing::Test {
 
 TEST_F(ImporterTest, PublicFixtureImportsBothInteractions) {
   fs::path fixture = public_fixture("xconnect-odata-interactions-search-response.json");
+  // The fixture has no licence to be copied into the repository: it sits in the workspace's shared/
+  // folder, which CI always provides. Outside CI (a plain clone) its absence is reported, not failed.
+  if (!fs::exists(fixture) && !std::getenv("CI")) GTEST_SKIP() << fixture << " is missing (not a CI run)";
   ASSERT_TRUE(fs::exists(fixture)) << fixture << " is missing";
   ImportReport report;
   ASSERT_TRUE(importer_->import_file(fixture.string(), report).ok());
