@@ -325,6 +325,16 @@ Status TaskStore::renew_leases(const std::string& owner_prefix, Timestamp now, T
   return (*tx)->commit();
 }
 
+Result<std::int64_t> TaskStore::release_all_leases() {
+  auto tx = Transaction::begin(*db_);
+  if (!tx.ok()) return tx.error();
+  CORTEX_RETURN_IF_ERROR(db_->exec("UPDATE Cursors SET State = 0, LeaseOwner = NULL, LeaseExpires = NULL WHERE State = 1"));
+  auto released = static_cast<std::int64_t>(sqlite3_changes(db_->handle()));
+  CORTEX_RETURN_IF_ERROR(db_->exec("UPDATE Tasks SET LeaseOwner = NULL, LeaseExpires = NULL WHERE LeaseOwner IS NOT NULL"));
+  CORTEX_RETURN_IF_ERROR((*tx)->commit());
+  return released;
+}
+
 Result<std::int64_t> TaskStore::remove_expired(Timestamp now) {
   auto st = db_->prepare("DELETE FROM Tasks WHERE Status IN (2, 3, 4, 5) AND Expiration IS NOT NULL AND Expiration <= ?");
   if (!st.ok()) return st.error();

@@ -81,6 +81,10 @@ class TaskStore {
   Result<std::vector<Guid>> cancel_idle_tasks(Timestamp now);
   // Extends every live lease this owner holds (cursor and task leases).
   Status renew_leases(const std::string& owner_prefix, Timestamp now, Ticks lease);
+  // At start-up of the only daemon on this data directory: every lease in the store belongs to a
+  // daemon that is gone, so cursors go back to the queue at their stored positions now rather than
+  // when their leases lapse. Returns how many cursor leases were released.
+  Result<std::int64_t> release_all_leases();
   // Removes final tasks whose Expiration has passed, with their cursors. Returns how many.
   Result<std::int64_t> remove_expired(Timestamp now);
 

@@ -9,6 +9,7 @@
 #include "api/http_server.h"
 #include "folder/folder_provider.h"
 #include "queue/task_store.h"
+#include "service/data_dir_lock.h"
 #include "workers/export_estimate.h"
 #include "workers/scheduler.h"
 #include "workers/worker_pool.h"
@@ -29,12 +30,16 @@ Status Daemon::start() {
   if (ec) {
     return make_error(ErrorCode::IOError, "cannot create the data directory " + config_.data_dir + ": " + ec.message());
   }
+  auto lock = DataDirLock::acquire(config_.data_dir);
+  if (!lock.ok()) return lock.error();
+  lock_ = std::move(*lock);
   // Opening the store applies the schema; the pool's first connection proves the database is usable.
   auto store = TaskStore::open(config_.task_db_path());
   if (!store.ok()) return store.error();
 
   profiles_ = std::make_unique<ProfileCatalog>(providers_);
   profiles_->load_folder(config_.profiles_path());
+  CORTEX_RETURN_IF_ERROR(recover(**store));
 
   auto settings = config_.engine_settings();
   workers_ = std::make_unique<WorkerPool>(settings, owner_, *profiles_, clock_);
@@ -80,6 +85,24 @@ void Daemon::add_estimate_routes() {
   }
 }
 
+Status Daemon::recover(TaskStore& store) {
+  // This daemon holds the data directory lock: no other daemon works these cursors.
+  auto released = store.release_all_leases();
+  if (!released.ok()) return released.error().with_context("recovering the task store");
+  if (*released > 0) spdlog::info("recovery: {} cursor(s) of an earlier run resume from their stored positions", *released);
+  for (const auto& name : profiles_->names()) {
+    auto provider = profiles_->open_provider(name);
+    if (!provider.ok()) continue;  // reported when the profile loaded
+    auto removed = (*provider)->remove_incomplete();
+    if (!removed.ok()) {
+      spdlog::warn("recovery: storage profile '{}': {}", name, removed.error().message);
+    } else if (*removed > 0) {
+      spdlog::info("recovery: removed {} incomplete file(s) from storage profile '{}'", *removed, name);
+    }
+  }
+  return Status::OK();
+}
+
 std::uint16_t Daemon::port() const { return server_ ? server_->port() : 0; }
 
 std::vector<std::string> Daemon::routes() const { return api_ ? api_->route_list() : std::vector<std::string>{}; }
@@ -100,6 +123,7 @@ void Daemon::stop() {
   scheduler_.reset();
   workers_.reset();
   pool_.reset();
+  lock_.reset();
   if (started_) spdlog::info("cortexd stopped");
   started_ = false;
 }

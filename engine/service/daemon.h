@@ -15,6 +15,8 @@
 namespace cortex {
 
 class ApiHandler;
+class DataDirLock;
+class TaskStore;
 class HttpServer;
 class Scheduler;
 class TaskStorePool;
@@ -42,10 +44,12 @@ class Daemon {
 
  private:
   void add_estimate_routes();
+  Status recover(TaskStore& store);
   Config config_;
   std::string owner_;
   SystemClock clock_;
   ProviderRegistry providers_;
+  std::unique_ptr<DataDirLock> lock_;
   std::unique_ptr<ProfileCatalog> profiles_;
   std::unique_ptr<TaskStorePool> pool_;
   std::unique_ptr<WorkerPool> workers_;

@@ -1,6 +1,7 @@
 // StorageProvider: the one interface the engine knows for writing export files. Providers are plugins.
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <string>
@@ -27,6 +28,9 @@ class StorageProvider {
   virtual Status remove(const std::string& name) = 0;
   // Where the objects go, for people ("folder /var/lib/cortexd/exports"). Never holds a secret.
   virtual std::string location() const = 0;
+  // Removes what interrupted stores left behind (temp files of a killed daemon). Called at start-up,
+  // when no store of this daemon is in flight. Returns how many leftovers were removed.
+  virtual Result<std::int64_t> remove_incomplete() { return std::int64_t{0}; }
 };
 
 }  // namespace cortex

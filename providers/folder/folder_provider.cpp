@@ -120,6 +120,21 @@ class FolderProvider final : public StorageProvider {
 
   std::string location() const override { return "folder " + root_.string(); }
 
+  Result<std::int64_t> remove_incomplete() override {
+    std::int64_t removed = 0;
+    std::error_code ec;
+    for (const auto& entry : fs::directory_iterator(root_, ec)) {
+      if (entry.path().filename().string().rfind(kTempPrefix, 0) != 0) continue;
+      std::error_code remove_ec;
+      if (fs::remove(entry.path(), remove_ec)) ++removed;
+      if (remove_ec) {
+        return make_error(ErrorCode::IOError, "cannot remove " + entry.path().string() + ": " + remove_ec.message());
+      }
+    }
+    if (ec) return make_error(ErrorCode::IOError, "cannot list " + root_.string() + ": " + ec.message());
+    return removed;
+  }
+
  private:
   Status sync_folder() {
     FileDescriptor dir(::open(root_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
