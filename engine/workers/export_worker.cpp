@@ -54,8 +54,16 @@ void ExportWorker::fail(const CursorLease& lease, const std::string& reason) {
 
 void ExportWorker::process(const CursorLease& lease) {
   const auto& options = lease.options;
-  auto provider = profiles_.open_provider(options.storage_profile);
-  if (!provider.ok()) return fail(lease, provider.error().message);
+  auto opened = open_with_retries(profiles_, options.storage_profile, settings_.retry, stop_, rng_);
+  if (opened.interrupted) {
+    auto r = store_->release_cursor(lease, clock_.now());
+    if (!r.ok()) spdlog::error("releasing cursor {}: {}", lease.cursor_index, r.error().message);
+    return;
+  }
+  if (!opened.provider.ok()) {
+    return fail(lease, opened.provider.error().message + " (after " + std::to_string(opened.attempts) + " attempt(s))");
+  }
+  auto& provider = opened.provider;
   std::string error;
   Database* db = collection(error);
   if (!db) return fail(lease, "the collection cannot be read: " + error);

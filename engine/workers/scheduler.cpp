@@ -137,8 +137,12 @@ bool Scheduler::finish_next() {
   };
   auto batches = store_->stored_batches(task.id);
   if (!batches.ok()) return fail("reading the stored batches: " + batches.error().message);
-  auto provider = profiles_.open_provider(task.options.storage_profile);
-  if (!provider.ok()) return fail(provider.error().message);
+  auto opened = open_with_retries(profiles_, task.options.storage_profile, settings_.retry, stop_, rng_);
+  if (opened.interrupted) return false;
+  if (!opened.provider.ok()) {
+    return fail(opened.provider.error().message + " (after " + std::to_string(opened.attempts) + " attempt(s))");
+  }
+  auto& provider = opened.provider;
   Timestamp now = clock_.now();
   std::string manifest = render_manifest(task, *batches, now);
   auto name = manifest_file_name(task.id);

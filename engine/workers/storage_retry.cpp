@@ -6,6 +6,38 @@
 #include <algorithm>
 
 namespace cortex {
+namespace {
+
+bool retryable(const Error& e) { return e.code != ErrorCode::InvalidArgument && e.code != ErrorCode::NotFound; }
+
+// Full jitter: a random wait up to the current backoff, so retrying workers spread out.
+std::chrono::milliseconds jittered(std::chrono::milliseconds backoff, std::mt19937_64& rng) {
+  auto cap = std::max<std::int64_t>(1, backoff.count());
+  return std::chrono::milliseconds(static_cast<std::int64_t>(rng() % static_cast<std::uint64_t>(cap)) + 1);
+}
+
+}  // namespace
+
+OpenOutcome open_with_retries(const ProfileCatalog& profiles, const std::string& profile_name,
+                              const RetryPolicy& policy, WakeSignal& stop, std::mt19937_64& rng) {
+  OpenOutcome outcome;
+  auto backoff = policy.initial_backoff;
+  while (true) {
+    ++outcome.attempts;
+    outcome.provider = profiles.open_provider(profile_name);
+    if (outcome.provider.ok()) return outcome;
+    const Error& e = outcome.provider.error();
+    if (!retryable(e) || outcome.attempts >= policy.max_attempts) return outcome;
+    auto wait = jittered(backoff, rng);
+    spdlog::warn("{} (attempt {} of {}); retrying in {} ms", e.message, outcome.attempts, policy.max_attempts,
+                 wait.count());
+    if (!stop.wait_for(wait) && stop.stopped()) {
+      outcome.interrupted = true;
+      return outcome;
+    }
+    backoff = std::min(policy.max_backoff, backoff * 2);
+  }
+}
 
 StoreOutcome store_with_retries(StorageProvider& provider, const std::string& name, std::string_view content,
                                 const RetryPolicy& policy, WakeSignal& stop, std::mt19937_64& rng) {
@@ -17,10 +49,8 @@ StoreOutcome store_with_retries(StorageProvider& provider, const std::string& na
     if (outcome.status.ok()) return outcome;
     const Error& e = outcome.status.error();
     // A refused name is a bug, not weather: retrying cannot help.
-    if (e.code == ErrorCode::InvalidArgument || outcome.attempts >= policy.max_attempts) return outcome;
-    // Full jitter: a random wait up to the current backoff, so retrying workers spread out.
-    auto cap = std::max<std::int64_t>(1, backoff.count());
-    std::chrono::milliseconds wait(static_cast<std::int64_t>(rng() % static_cast<std::uint64_t>(cap)) + 1);
+    if (!retryable(e) || outcome.attempts >= policy.max_attempts) return outcome;
+    auto wait = jittered(backoff, rng);
     spdlog::warn("storing {} to {} failed (attempt {} of {}): {}; retrying in {} ms", name, provider.location(),
                  outcome.attempts, policy.max_attempts, e.message, wait.count());
     if (!stop.wait_for(wait) && stop.stopped()) {

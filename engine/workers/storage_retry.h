@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "common/wake_signal.h"
+#include "storage/profile_catalog.h"
 #include "storage/storage_provider.h"
 #include "workers/engine_settings.h"
 
@@ -19,5 +20,15 @@ struct StoreOutcome {
 
 StoreOutcome store_with_retries(StorageProvider& provider, const std::string& name, std::string_view content,
                                 const RetryPolicy& policy, WakeSignal& stop, std::mt19937_64& rng);
+
+// Opens the profile's provider, retrying what may clear up (a folder that is briefly unreachable, a
+// service that is down). An unregistered profile or bad settings fail at once.
+struct OpenOutcome {
+  Result<std::unique_ptr<StorageProvider>> provider = make_error(ErrorCode::Internal, "not opened");
+  int attempts = 0;
+  bool interrupted = false;
+};
+OpenOutcome open_with_retries(const ProfileCatalog& profiles, const std::string& profile_name,
+                              const RetryPolicy& policy, WakeSignal& stop, std::mt19937_64& rng);
 
 }  // namespace cortex
