@@ -66,6 +66,16 @@ CREATE TABLE IF NOT EXISTS StoredBatches (
   PRIMARY KEY (TaskId, CursorIndex, BatchNumber)
 );
 
+-- Corrupt source records a task left out (invalid stored JSON, a bad date): listed in its manifest.
+CREATE TABLE IF NOT EXISTS SkippedRecords (
+  TaskId      TEXT    NOT NULL REFERENCES Tasks(Id) ON DELETE CASCADE,
+  CursorIndex INTEGER NOT NULL,
+  RecordKey   INTEGER NOT NULL,
+  RecordId    TEXT    NOT NULL,
+  Reason      TEXT    NOT NULL,
+  PRIMARY KEY (TaskId, CursorIndex, RecordKey)
+);
+
 -- The operators' status table: `sqlite3 tasks.db 'select * from TaskStatus'`.
 DROP VIEW IF EXISTS TaskStatus;
 CREATE VIEW TaskStatus AS

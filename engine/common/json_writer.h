@@ -26,6 +26,19 @@ class JsonWriter {
 
   static void append_escaped(std::string& out, std::string_view value);
 
+  // A point to return to: rollback() removes everything written since mark().
+  struct Mark {
+    std::size_t size;
+    bool first;
+    bool after_key;
+  };
+  Mark mark() const { return {out_.size(), first_, after_key_}; }
+  void rollback(const Mark& m) {
+    out_.resize(m.size);
+    first_ = m.first;
+    after_key_ = m.after_key;
+  }
+
  private:
   void separator() {
     if (after_key_) {

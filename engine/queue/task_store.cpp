@@ -269,6 +269,20 @@ Result<std::vector<StoredBatch>> TaskStore::stored_batches(const Guid& id) {
   return out;
 }
 
+Result<std::vector<SkippedRecord>> TaskStore::skipped_records(const Guid& id) {
+  auto st = db_->prepare("SELECT RecordKey, RecordId, Reason FROM SkippedRecords WHERE TaskId = ? ORDER BY RecordKey");
+  if (!st.ok()) return st.error();
+  st->bind(1, id.str());
+  std::vector<SkippedRecord> out;
+  while (true) {
+    auto row = st->step();
+    if (!row.ok()) return row.error();
+    if (!*row) break;
+    out.push_back({st->int64(0), st->text(1), st->text(2)});
+  }
+  return out;
+}
+
 Status TaskStore::complete_task(const Guid& id, const std::string& owner, const std::string& description,
                                 Timestamp now) {
   auto tx = Transaction::begin(*db_);
@@ -384,6 +398,7 @@ Result<std::optional<CursorLease>> TaskStore::lease_cursor(const std::string& ow
 }
 
 Result<BatchCommitOutcome> TaskStore::commit_batch(const CursorLease& lease, const StoredBatch& batch,
+                                                   const std::vector<SkippedRecord>& skipped,
                                                    std::int64_t new_position, bool cursor_done, Timestamp now,
                                                    Ticks lease_time) {
   auto tx = Transaction::begin(*db_);
@@ -420,6 +435,21 @@ Result<BatchCommitOutcome> TaskStore::commit_batch(const CursorLease& lease, con
     insert->bind(4, batch.file_name).bind(5, batch.item_count).bind(6, batch.bytes).bind(7, batch.sha256);
     CORTEX_RETURN_IF_ERROR(insert->run());
   }
+  if (!skipped.empty() && new_position > stored_position) {
+    auto insert = db_->prepare(
+        "INSERT OR IGNORE INTO SkippedRecords (TaskId, CursorIndex, RecordKey, RecordId, Reason) VALUES (?, ?, ?, ?, ?)");
+    if (!insert.ok()) return insert.error();
+    std::int64_t added = 0;
+    for (const auto& r : skipped) {
+      insert->bind(1, lease.task_id.str()).bind(2, lease.cursor_index).bind(3, r.key).bind(4, r.id).bind(5, r.reason);
+      CORTEX_RETURN_IF_ERROR(insert->run());
+      added += sqlite3_changes(db_->handle());
+    }
+    auto total = db_->prepare("UPDATE Tasks SET Total = Total - ? WHERE Id = ?");
+    if (!total.ok()) return total.error();
+    total->bind(1, added).bind(2, lease.task_id.str());
+    CORTEX_RETURN_IF_ERROR(total->run());
+  }
   // Release the lease with the last batch, or when a cancel waits for this batch.
   bool release = cursor_done || cancel;
   auto update = db_->prepare(
@@ -428,7 +458,8 @@ Result<BatchCommitOutcome> TaskStore::commit_batch(const CursorLease& lease, con
       "LeaseExpires = CASE WHEN ?5 THEN NULL ELSE ?6 END WHERE TaskId = ?7 AND CursorIndex = ?8");
   if (!update.ok()) return update.error();
   update->bind(1, new_position).bind(2, static_cast<std::int64_t>(batch.item_count > 0 ? 1 : 0));
-  update->bind(3, batch.item_count).bind(4, static_cast<std::int64_t>(cursor_done ? 2 : (cancel ? 0 : 1)));
+  update->bind(3, batch.item_count + static_cast<std::int64_t>(skipped.size()));
+  update->bind(4, static_cast<std::int64_t>(cursor_done ? 2 : (cancel ? 0 : 1)));
   update->bind(5, static_cast<std::int64_t>(release)).bind(6, format_timestamp(now + lease_time));
   update->bind(7, lease.task_id.str()).bind(8, lease.cursor_index);
   CORTEX_RETURN_IF_ERROR(update->run());

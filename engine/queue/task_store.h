@@ -43,6 +43,13 @@ struct StoredBatch {
   std::string sha256;
 };
 
+// A corrupt source record left out of a batch.
+struct SkippedRecord {
+  std::int64_t key = 0;
+  std::string id;
+  std::string reason;
+};
+
 // What a worker learns when it commits a batch: whether to go on with this cursor.
 struct BatchCommitOutcome {
   bool cursor_done = false;
@@ -74,6 +81,7 @@ class TaskStore {
   // Processing tasks whose cursors are all done (and not yet finished): ready for their manifest.
   Result<std::optional<TaskRecord>> lease_task_to_finish(const std::string& owner, Timestamp now, Ticks lease);
   Result<std::vector<StoredBatch>> stored_batches(const Guid& id);
+  Result<std::vector<SkippedRecord>> skipped_records(const Guid& id);
   Status complete_task(const Guid& id, const std::string& owner, const std::string& description, Timestamp now);
   // Marks a task Failed with the reason in Error and Description. No-op on a task already final.
   Status fail_task(const Guid& id, const std::string& error, Timestamp now);
@@ -91,10 +99,12 @@ class TaskStore {
   // --- Workers ---
   // Leases the next ready cursor of a Processing task (or one whose lease lapsed).
   Result<std::optional<CursorLease>> lease_cursor(const std::string& owner, Timestamp now, Ticks lease);
-  // In one transaction: records the stored batch, advances the cursor to new_position, adds to the
-  // task's Progress. Fails with Conflict if the lease is no longer the caller's.
+  // In one transaction: records the stored batch and the records it skipped, advances the cursor to
+  // new_position, adds to the task's Progress (and takes skipped records off its Total). Fails with
+  // Conflict if the lease is no longer the caller's.
   Result<BatchCommitOutcome> commit_batch(const CursorLease& lease, const StoredBatch& batch,
-                                          std::int64_t new_position, bool cursor_done, Timestamp now, Ticks lease_time);
+                                          const std::vector<SkippedRecord>& skipped, std::int64_t new_position,
+                                          bool cursor_done, Timestamp now, Ticks lease_time);
   // Returns a cursor to the queue at its stored position (shutdown, cancel). Cancels the task if it
   // was the last live lease of a task with a pending cancel.
   Status release_cursor(const CursorLease& lease, Timestamp now);

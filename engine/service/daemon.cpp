@@ -7,6 +7,7 @@
 
 #include "api/api_handler.h"
 #include "api/http_server.h"
+#include "azure-blob/azure_blob_provider.h"
 #include "folder/folder_provider.h"
 #include "queue/task_store.h"
 #include "service/data_dir_lock.h"
@@ -16,7 +17,10 @@
 
 namespace cortex {
 
-void register_builtin_providers(ProviderRegistry& registry) { providers::register_folder_provider(registry); }
+void register_builtin_providers(ProviderRegistry& registry) {
+  providers::register_folder_provider(registry);
+  providers::register_azure_blob_provider(registry);
+}
 
 Daemon::Daemon(Config config) : config_(std::move(config)), owner_(Guid::random().str() + "/") {
   register_builtin_providers(providers_);

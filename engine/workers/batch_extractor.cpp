@@ -6,6 +6,15 @@
 
 namespace cortex {
 
+bool is_stored_timestamp(std::string_view t) {
+  if (t.size() != 28) return false;
+  static constexpr char shape[] = "dddd-dd-ddTdd:dd:dd.dddddddZ";
+  for (std::size_t i = 0; i < t.size(); ++i) {
+    if (shape[i] == 'd' ? (t[i] < '0' || t[i] > '9') : t[i] != shape[i]) return false;
+  }
+  return true;
+}
+
 Result<std::unique_ptr<BatchExtractor>> make_batch_extractor(Database& collection, const ExtractionFilter& filter,
                                                              bool ignore_default_values) {
   if (filter.kind == ExportKind::Interactions) {

@@ -6,14 +6,17 @@
 #include <string>
 
 #include "common/sqlite_db.h"
+#include "queue/task_store.h"
 #include "workers/extraction_filter.h"
 
 namespace cortex {
 
 struct ExtractedBatch {
   std::string json;               // the batch file's content: a JSON array of entities
-  std::int64_t item_count = 0;
-  std::int64_t last_key = 0;      // the key of the last item in the batch
+  std::int64_t item_count = 0;    // entities in `json`
+  std::int64_t rows_read = 0;     // matching records read: item_count + skipped.size()
+  std::int64_t last_key = 0;      // the key of the last record read
+  std::vector<SkippedRecord> skipped;  // corrupt records left out, with the reason
 };
 
 class BatchExtractor {
@@ -24,6 +27,9 @@ class BatchExtractor {
 };
 
 // `ignore_default_values`: members holding their type's default (null, 0, false, empty) are left out.
+// A stored timestamp in the one form the collection uses: "YYYY-MM-DDTHH:MM:SS.fffffffZ".
+bool is_stored_timestamp(std::string_view text);
+
 Result<std::unique_ptr<BatchExtractor>> make_batch_extractor(Database& collection, const ExtractionFilter& filter,
                                                              bool ignore_default_values);
 

@@ -2,6 +2,7 @@
 // and merged, so a contact with many of each is still written once (no join fan-out).
 #include "workers/contact_extractor.h"
 
+#include "common/json_validator.h"
 #include "common/json_writer.h"
 
 namespace cortex {
@@ -81,6 +82,12 @@ Result<ExtractedBatch> ContactExtractor::read(std::int64_t after_key, std::int64
     if (!row.ok()) return row.error().with_context("reading contacts");
     if (!*row) break;
     std::int64_t seq = rows_.int64(0);
+    batch.last_key = seq;
+    ++batch.rows_read;
+    std::string reason;
+    if (!rows_.is_null(2) && !is_stored_timestamp(rows_.text_view(2))) reason = "Created is not a valid timestamp";
+    if (!rows_.is_null(3) && !is_stored_timestamp(rows_.text_view(3))) reason = "LastModified is not a valid timestamp";
+    auto mark = w.mark();
     w.begin_object();
     text_member("Id", 1);
     text_member("Created", 2);
@@ -118,14 +125,23 @@ Result<ExtractedBatch> ContactExtractor::read(std::int64_t after_key, std::int64
         auto here = facets.at(seq);
         if (!here.ok()) return here.error().with_context("reading contact facets");
         if (!*here) break;
-        w.key(facets.row().text_view(1));
-        w.raw(facets.row().text_view(2));
+        std::string_view data = facets.row().text_view(2);
+        if (data.empty() || data.front() != '{' || !is_valid_json(data)) {
+          if (reason.empty()) reason = "facet " + facets.row().text(1) + " is not a valid JSON object";
+        } else {
+          w.key(facets.row().text_view(1));
+          w.raw(data);
+        }
         CORTEX_RETURN_IF_ERROR(facets.advance());
       }
       w.end_object();
     }
     w.end_object();
-    batch.last_key = seq;
+    if (!reason.empty()) {
+      w.rollback(mark);
+      batch.skipped.push_back({seq, rows_.text(1), reason});
+      continue;
+    }
     ++batch.item_count;
   }
   w.end_array();

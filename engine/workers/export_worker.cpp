@@ -104,13 +104,17 @@ void ExportWorker::process(const CursorLease& lease) {
         return fail(lease, "storing " + stored.file_name + " to profile " + options.storage_profile + " failed after " +
                                std::to_string(outcome.attempts) + " attempt(s): " + outcome.status.error().message);
       }
-      new_position = batch->last_key;
     }
-    items_done += batch->item_count;
-    bool done = batch->item_count < options.batch_size || items_done >= lease.range.item_count ||
+    if (batch->rows_read > 0) new_position = batch->last_key;
+    for (const auto& s : batch->skipped) {
+      spdlog::warn("task {}: record {} skipped: {}", lease.task_id.str(), s.id, s.reason);
+    }
+    items_done += batch->rows_read;
+    bool done = batch->rows_read < options.batch_size || items_done >= lease.range.item_count ||
                 new_position >= lease.range.last_key;
     if (done) new_position = lease.range.last_key;
-    auto committed = store_->commit_batch(lease, stored, new_position, done, clock_.now(), settings_.lease);
+    auto committed =
+        store_->commit_batch(lease, stored, batch->skipped, new_position, done, clock_.now(), settings_.lease);
     if (!committed.ok()) {
       // The batch file stands; whoever holds the cursor now rewrites the same name.
       spdlog::warn("task {} cursor {}: {}", lease.task_id.str(), lease.cursor_index, committed.error().message);

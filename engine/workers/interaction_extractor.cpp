@@ -1,6 +1,7 @@
 // Reading interactions batch by batch and writing the xConnect JSON shape directly into the output.
 #include "workers/interaction_extractor.h"
 
+#include "common/json_validator.h"
 #include "common/json_writer.h"
 #include "common/time.h"
 
@@ -58,32 +59,48 @@ Result<ExtractedBatch> InteractionExtractor::read(std::int64_t after_key, std::i
     if (!row.ok()) return row.error().with_context("reading interactions");
     if (!*row) break;
     std::int64_t seq = rows_.int64(kSeq);
-    w.begin_object();
-    text_member("Id", kId);
-    text_member("ContactId", kContactId);
-    text_member("StartDateTime", kStart);
-    text_member("EndDateTime", kEnd);
-    std::int64_t duration = rows_.int64(kDuration);
-    if (duration != 0 || all) {
-      w.key("Duration");
-      w.string(format_duration(duration));
-    }
-    text_member("LastModified", kLastModified);
-    text_member("ChannelId", kChannel);
-    text_member("Initiator", kInitiator);
-    text_member("UserAgent", kUserAgent);
-    text_member("CampaignId", kCampaign);
-    text_member("VenueId", kVenue);
-    std::int64_t engagement = rows_.int64(kEngagement);
-    if (engagement != 0 || all) {
-      w.key("EngagementValue");
-      w.integer(engagement);
-    }
+    batch.last_key = seq;
+    ++batch.rows_read;
+    // A corrupt record is left out (and reported) rather than written into the file half-valid.
+    std::string reason;
     std::string_view events = rows_.text_view(kEvents);
     if (events.empty()) events = "[]";
-    if (events != "[]" || all) {
-      w.key("Events");
-      w.raw(events);
+    if (!is_stored_timestamp(rows_.text_view(kStart))) {
+      reason = "StartDateTime is not a valid timestamp";
+    } else if (!rows_.is_null(kEnd) && !is_stored_timestamp(rows_.text_view(kEnd))) {
+      reason = "EndDateTime is not a valid timestamp";
+    } else if (!rows_.is_null(kLastModified) && !is_stored_timestamp(rows_.text_view(kLastModified))) {
+      reason = "LastModified is not a valid timestamp";
+    } else if (events.front() != '[' || !is_valid_json(events)) {
+      reason = "Events is not a valid JSON array";
+    }
+    auto mark = w.mark();
+    if (reason.empty()) {
+      w.begin_object();
+      text_member("Id", kId);
+      text_member("ContactId", kContactId);
+      text_member("StartDateTime", kStart);
+      text_member("EndDateTime", kEnd);
+      std::int64_t duration = rows_.int64(kDuration);
+      if (duration != 0 || all) {
+        w.key("Duration");
+        w.string(format_duration(duration));
+      }
+      text_member("LastModified", kLastModified);
+      text_member("ChannelId", kChannel);
+      text_member("Initiator", kInitiator);
+      text_member("UserAgent", kUserAgent);
+      text_member("CampaignId", kCampaign);
+      text_member("VenueId", kVenue);
+      std::int64_t engagement = rows_.int64(kEngagement);
+      if (engagement != 0 || all) {
+        w.key("EngagementValue");
+        w.integer(engagement);
+      }
+      if (events != "[]" || all) {
+        w.key("Events");
+        w.raw(events);
+      }
     }
 
     if (!facets_started) {
@@ -96,18 +113,28 @@ Result<ExtractedBatch> InteractionExtractor::read(std::int64_t after_key, std::i
     }
     bool wrote_facets = false;
     while (facet_row && facets_.int64(0) <= seq) {
-      if (facets_.int64(0) == seq) {
-        if (!wrote_facets) {
-          w.key("Facets");
-          w.begin_object();
-          wrote_facets = true;
+      if (facets_.int64(0) == seq && reason.empty()) {
+        std::string_view data = facets_.text_view(2);
+        if (data.empty() || data.front() != '{' || !is_valid_json(data)) {
+          reason = "facet " + facets_.text(1) + " is not a valid JSON object";
+        } else {
+          if (!wrote_facets) {
+            w.key("Facets");
+            w.begin_object();
+            wrote_facets = true;
+          }
+          w.key(facets_.text_view(1));
+          w.raw(data);
         }
-        w.key(facets_.text_view(1));
-        w.raw(facets_.text_view(2));
       }
       auto f = facets_.step();
       if (!f.ok()) return f.error().with_context("reading interaction facets");
       facet_row = *f;
+    }
+    if (!reason.empty()) {
+      w.rollback(mark);
+      batch.skipped.push_back({seq, rows_.text(kId), reason});
+      continue;
     }
     if (wrote_facets) {
       w.end_object();
@@ -117,7 +144,6 @@ Result<ExtractedBatch> InteractionExtractor::read(std::int64_t after_key, std::i
       w.end_object();
     }
     w.end_object();
-    batch.last_key = seq;
     ++batch.item_count;
   }
   w.end_array();

@@ -5,7 +5,8 @@
 
 namespace cortex {
 
-std::string render_manifest(const TaskRecord& task, const std::vector<StoredBatch>& batches, Timestamp completed) {
+std::string render_manifest(const TaskRecord& task, const std::vector<StoredBatch>& batches,
+                            const std::vector<SkippedRecord>& skipped, Timestamp completed) {
   nlohmann::ordered_json files = nlohmann::ordered_json::array();
   std::int64_t items = 0;
   std::int64_t bytes = 0;
@@ -19,6 +20,8 @@ std::string render_manifest(const TaskRecord& task, const std::vector<StoredBatc
     items += b.item_count;
     bytes += b.bytes;
   }
+  nlohmann::ordered_json skipped_list = nlohmann::ordered_json::array();
+  for (const auto& s : skipped) skipped_list.push_back({{"Id", s.id}, {"Reason", s.reason}});
   nlohmann::ordered_json parameters = nlohmann::ordered_json::parse(task.options.to_json().dump());
   nlohmann::ordered_json manifest{
       {"TaskId", task.id.str()},
@@ -30,6 +33,8 @@ std::string render_manifest(const TaskRecord& task, const std::vector<StoredBatc
       {"TotalItems", items},
       {"TotalBytes", bytes},
       {"Files", files},
+      {"SkippedCount", static_cast<std::int64_t>(skipped.size())},
+      {"Skipped", skipped_list},
   };
   return manifest.dump(2) + "\n";
 }

@@ -9,8 +9,9 @@
 
 namespace cortex {
 
-// JSON: TaskId, Kind, Registered, Completed, Parameters, Files [{Name, BatchId?, Items, Bytes, Sha256}],
-// FileCount, TotalItems, TotalBytes.
-std::string render_manifest(const TaskRecord& task, const std::vector<StoredBatch>& batches, Timestamp completed);
+// JSON: TaskId, Kind, Registered, Completed, Parameters, FileCount, TotalItems, TotalBytes,
+// Files [{Name, Cursor, Batch, Items, Bytes, Sha256}], SkippedCount, Skipped [{Id, Reason}].
+std::string render_manifest(const TaskRecord& task, const std::vector<StoredBatch>& batches,
+                            const std::vector<SkippedRecord>& skipped, Timestamp completed);
 
 }  // namespace cortex

@@ -143,8 +143,10 @@ bool Scheduler::finish_next() {
     return fail(opened.provider.error().message + " (after " + std::to_string(opened.attempts) + " attempt(s))");
   }
   auto& provider = opened.provider;
+  auto skipped = store_->skipped_records(task.id);
+  if (!skipped.ok()) return fail("reading the skipped records: " + skipped.error().message);
   Timestamp now = clock_.now();
-  std::string manifest = render_manifest(task, *batches, now);
+  std::string manifest = render_manifest(task, *batches, *skipped, now);
   auto name = manifest_file_name(task.id);
   auto outcome = store_with_retries(**provider, name, manifest, settings_.retry, stop_, rng_);
   if (outcome.interrupted) return false;  // the lease lapses; a later start writes it
@@ -156,6 +158,9 @@ bool Scheduler::finish_next() {
   for (const auto& b : *batches) items += b.item_count;
   std::string description = initial_description(task.options) + ": " + std::to_string(items) + " item(s) in " +
                             std::to_string(batches->size()) + " file(s)";
+  if (!skipped->empty()) {
+    description += "; " + std::to_string(skipped->size()) + " corrupt record(s) skipped (listed in " + name + ")";
+  }
   auto completed = store_->complete_task(task.id, owner_, description, clock_.now());
   if (!completed.ok()) {
     spdlog::warn("task {}: completion not stored: {}", task.id.str(), completed.error().message);

@@ -275,3 +275,45 @@ class SingleDaemonAndExpiryTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class CorruptSourceTest(unittest.TestCase):
+    def test_corrupt_records_are_skipped_and_reported_and_a_missing_collection_fails(self):
+        ws = Workspace()
+        try:
+            run_cli("generate", "--collection", ws.collection, "--contacts", "100", "--interactions-per-contact", "3",
+                    "--seed", "25")
+            with sqlite3.connect(ws.collection) as conn:
+                ids = [r[0] for r in conn.execute("SELECT Id FROM Interactions ORDER BY Seq LIMIT 3")]
+                conn.execute("UPDATE Interactions SET Events = '[{\"broken\": ' WHERE Id = ?", (ids[0],))
+                conn.execute("UPDATE Interactions SET StartDateTime = 'yesterday' WHERE Id = ?", (ids[1],))
+                total = conn.execute("SELECT count(*) FROM Interactions").fetchone()[0]
+            time.sleep(0.01)
+            daemon = Daemon(ws, extra=("--config", write_config(ws)))
+            try:
+                status, body = daemon.register({"StorageProfile": "LocalExports", "BatchSize": 50})
+                final = daemon.wait_final(body["TaskId"])
+                self.assertEqual(final["Status"], 2, final)
+                self.assertIn("2 corrupt record(s) skipped", final["Description"])
+                got, manifest = exported(ws, body["TaskId"])
+                self.assertEqual(len(got), total - 2)
+                self.assertEqual((final["Total"], final["Progress"]), (total - 2, total - 2))
+                self.assertEqual(sorted(s["Id"] for s in manifest["Skipped"]), sorted(ids[:2]))
+                reasons = {s["Id"]: s["Reason"] for s in manifest["Skipped"]}
+                self.assertIn("Events", reasons[ids[0]])
+                self.assertIn("StartDateTime", reasons[ids[1]])
+                self.assertIn(ids[2], got)
+            finally:
+                daemon.stop()
+            os.rename(ws.collection, ws.collection + ".gone")
+            daemon = Daemon(ws)
+            try:
+                status, body = daemon.register({"StorageProfile": "LocalExports"})
+                final = daemon.wait_final(body["TaskId"])
+                self.assertEqual(final["Status"], 3)
+                self.assertIn("collection", final["Description"])
+                self.assertIn("does not exist", final["Description"])
+            finally:
+                daemon.stop()
+        finally:
+            ws.remove()

@@ -76,12 +76,12 @@ TEST_F(TaskStoreTest, SplitLeaseCommitAndFinishFlow) {
   EXPECT_EQ((*a)->position, 0);
 
   StoredBatch batch{0, 0, "x_0.json", 10, 100, "abc"};
-  auto commit = store_->commit_batch(**a, batch, 10, true, now, lease_);
+  auto commit = store_->commit_batch(**a, batch, {}, 10, true, now, lease_);
   ASSERT_TRUE(commit.ok());
   EXPECT_TRUE(commit->cursor_done);
   EXPECT_FALSE(*store_->lease_task_to_finish("d1/", now, lease_));  // cursor 1 still open
   StoredBatch batch2{1, 0, "x_1.json", 5, 50, "def"};
-  ASSERT_TRUE(store_->commit_batch(**b, batch2, 15, true, now, lease_).ok());
+  ASSERT_TRUE(store_->commit_batch(**b, batch2, {}, 15, true, now, lease_).ok());
   auto found = store_->find(t->id);
   EXPECT_EQ((*found)->progress, 15);
   EXPECT_EQ((*found)->total, 15);
@@ -98,7 +98,7 @@ TEST_F(TaskStoreTest, ALapsedLeaseGoesBackToTheQueueAtItsStoredPosition) {
   ASSERT_TRUE(*store_->lease_task_for_split("d1/", now, lease_));
   ASSERT_TRUE(store_->store_split(t->id, "d1/", {{1, 10, 10}}, 10, now).ok());
   auto a = store_->lease_cursor("d1/worker-0", now, lease_);
-  ASSERT_TRUE(store_->commit_batch(**a, {0, 0, "f0.json", 4, 1, "x"}, 4, false, now, lease_).ok());
+  ASSERT_TRUE(store_->commit_batch(**a, {0, 0, "f0.json", 4, 1, "x"}, {}, 4, false, now, lease_).ok());
   // The worker dies; 31 s later another daemon takes the cursor over from key 4.
   auto later = now + std::chrono::seconds(31);
   auto b = store_->lease_cursor("d2/worker-0", later, lease_);
@@ -106,7 +106,7 @@ TEST_F(TaskStoreTest, ALapsedLeaseGoesBackToTheQueueAtItsStoredPosition) {
   EXPECT_EQ((*b)->position, 4);
   EXPECT_EQ((*b)->batches_done, 1);
   // The first owner's late commit is refused: no batch is counted twice.
-  auto late = store_->commit_batch(**a, {0, 1, "f1.json", 6, 1, "y"}, 10, true, later, lease_);
+  auto late = store_->commit_batch(**a, {0, 1, "f1.json", 6, 1, "y"}, {}, 10, true, later, lease_);
   ASSERT_FALSE(late.ok());
   EXPECT_EQ(late.error().code, ErrorCode::Conflict);
   EXPECT_EQ((*store_->find(t->id))->progress, 4);
@@ -121,7 +121,7 @@ TEST_F(TaskStoreTest, CancelDuringABatchTakesEffectWhenTheBatchIsCommitted) {
   auto c = store_->request_cancel(t->id, now);
   EXPECT_EQ((*c)->status, TaskStatus::Processing);
   EXPECT_TRUE((*c)->cancel_requested);
-  auto commit = store_->commit_batch(**a, {0, 0, "f0.json", 5, 1, "x"}, 5, false, now, lease_);
+  auto commit = store_->commit_batch(**a, {0, 0, "f0.json", 5, 1, "x"}, {}, 5, false, now, lease_);
   ASSERT_TRUE(commit.ok());
   EXPECT_FALSE(commit->keep_going);
   auto after = store_->find(t->id);
@@ -160,6 +160,28 @@ TEST_F(TaskStoreTest, StatusViewShowsNamesAndPercent) {
   EXPECT_EQ(st->text(1), "interactions");
   EXPECT_EQ(st->text(2), "LocalExports");
   EXPECT_TRUE(st->is_null(3));
+}
+
+}  // namespace
+}  // namespace cortex
+
+namespace cortex {
+namespace {
+
+TEST_F(TaskStoreTest, SkippedRecordsAreKeptOnceAndTakenOffTheTotal) {
+  auto t = store_->register_task(options_, at("2024-01-01T00:00:00Z"));
+  auto now = at("2024-01-01T00:00:01Z");
+  ASSERT_TRUE(*store_->lease_task_for_split("d1/", now, lease_));
+  ASSERT_TRUE(store_->store_split(t->id, "d1/", {{1, 10, 10}}, 10, now).ok());
+  auto a = store_->lease_cursor("d1/worker-0", now, lease_);
+  std::vector<SkippedRecord> skipped{{3, "id-3", "Events is not a valid JSON array"}};
+  ASSERT_TRUE(store_->commit_batch(**a, {0, 0, "f0.json", 4, 1, "x"}, skipped, 5, false, now, lease_).ok());
+  auto found = store_->find(t->id);
+  EXPECT_EQ((*found)->total, 9);
+  EXPECT_EQ((*found)->progress, 4);
+  auto listed = store_->skipped_records(t->id);
+  ASSERT_EQ(listed->size(), 1u);
+  EXPECT_EQ((*listed)[0].id, "id-3");
 }
 
 }  // namespace
