@@ -190,6 +190,13 @@ Result<std::vector<RawParameter>> read_json_body(std::string_view body) {
 }
 
 Result<std::vector<RawParameter>> read_form_body(std::string_view body) {
+  // curl -d sends form encoding unless told otherwise: a JSON body here is almost always that mistake.
+  auto first = body.find_first_not_of(" \t\r\n");
+  if (first != std::string_view::npos && (body[first] == '{' || body[first] == '[')) {
+    return make_error(ErrorCode::InvalidArgument,
+                      "The body looks like JSON but was sent as application/x-www-form-urlencoded; "
+                      "send it with Content-Type: application/json.");
+  }
   auto fields = decode_form(body);
   if (!fields.ok()) return fields.error();
   std::vector<RawParameter> out;

@@ -117,7 +117,7 @@ Status TaskStore::finish(const Guid& id, TaskStatus status, const std::optional<
                          const std::optional<std::string>& description, Timestamp now) {
   auto st = db_->prepare(
       "UPDATE Tasks SET Status = ?1, Error = coalesce(?2, Error), Description = coalesce(?3, Description), "
-      "Updated = ?4, Finished = ?4, LeaseOwner = NULL, LeaseExpires = NULL, "
+      "Updated = max(Updated, ?4), Finished = ?4, LeaseOwner = NULL, LeaseExpires = NULL, "
       // SQLite's date arithmetic keeps milliseconds; the padding restores the seven-digit form.
       "Expiration = strftime('%Y-%m-%dT%H:%M:%f0000Z', ?4, '+' || json_extract(Options, '$.ExpiresAfterHours') || ' hours'), "
       "ConcurrencyToken = ?5 "

@@ -63,8 +63,9 @@ int import(const Args& args) {
     }
   }
   for (const auto& p : report.problems) std::cerr << p.source << ": " << p.position << ": " << p.message << "\n";
-  std::cout << "imported " << report.contacts << " contact(s) and " << report.interactions << " interaction(s) into "
-            << path << "; skipped " << report.skipped << " bad record(s)\n";
+  std::cout << "loaded " << report.contacts << " contact(s) and " << report.interactions
+            << " interaction(s) into " << path << " (new ones added, known ids updated in place); skipped "
+            << report.skipped << " bad record(s)\n";
   return report.problems.empty() ? kExitOk : kExitUsage;
 }
 

@@ -3,7 +3,10 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <cerrno>
+#include <cstring>
 #include <fstream>
+#include <type_traits>
 #include <functional>
 #include <map>
 #include <sstream>
@@ -16,13 +19,21 @@ std::string where(const YAML::Node& node, const std::string& source, const std::
 }
 
 template <typename T>
+const char* expected_type() {
+  if constexpr (std::is_same_v<T, bool>) return "true or false";
+  else if constexpr (std::is_integral_v<T>) return "a whole number";
+  else return "text";
+}
+
+template <typename T>
 Status read_scalar(const YAML::Node& node, const std::string& source, const std::string& key, T& out) {
   if (!node.IsScalar()) return make_error(ErrorCode::InvalidArgument, where(node, source, key) + " must be a single value");
   try {
     out = node.as<T>();
   } catch (const YAML::Exception&) {
     return make_error(ErrorCode::InvalidArgument,
-                      where(node, source, key) + " has the bad value '" + node.Scalar() + "'");
+                      where(node, source, key) + " has the bad value '" + node.Scalar() + "' (expected " +
+                          expected_type<T>() + ")");
   }
   return Status::OK();
 }
@@ -182,7 +193,9 @@ Result<Config> Config::parse(const std::string& yaml_text, const std::string& so
 
 Result<Config> Config::load_file(const std::string& path) {
   std::ifstream in(path);
-  if (!in) return make_error(ErrorCode::NotFound, "cannot read the configuration file " + path);
+  if (!in) {
+    return make_error(ErrorCode::NotFound, "cannot read the configuration file " + path + ": " + std::strerror(errno));
+  }
   std::stringstream text;
   text << in.rdbuf();
   return parse(text.str(), path);

@@ -45,6 +45,10 @@ Status Daemon::start() {
   profiles_->load_folder(config_.profiles_path());
   CORTEX_RETURN_IF_ERROR(recover(**store));
 
+  if (!std::filesystem::exists(config_.collection_path())) {
+    spdlog::warn("the collection {} does not exist yet: exports will fail until it does "
+                 "(create it with `cortexd generate` or `cortexd import`)", config_.collection_path());
+  }
   auto settings = config_.engine_settings();
   workers_ = std::make_unique<WorkerPool>(settings, owner_, *profiles_, clock_);
   CORTEX_RETURN_IF_ERROR(workers_->start());

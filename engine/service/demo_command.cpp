@@ -114,7 +114,7 @@ int demo(const Args& args) {
   std::string task_id = nlohmann::json::parse(reply->body).at("TaskId").get<std::string>();
   std::cout << "4. POST " << target << " " << body.dump() << "\n   -> " << reply->body << "\n";
 
-  nlohmann::json progress;
+  nlohmann::ordered_json progress;
   std::int64_t last_progress = -1;
   auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(10);
   while (std::chrono::steady_clock::now() < deadline) {
@@ -124,7 +124,7 @@ int demo(const Args& args) {
       print_error("reading progress: " + p.error().message);
       return kExitFailure;
     }
-    progress = nlohmann::json::parse(p->body);
+    progress = nlohmann::ordered_json::parse(p->body);
     auto current = progress.value("Progress", std::int64_t{0});
     if (current != last_progress) {
       std::cout << "   progress: " << current << " / "

@@ -16,6 +16,16 @@
 namespace cortex::cli {
 namespace {
 
+// `submit` creates the data directory and store; the readers (status, cancel) refuse a missing one, so
+// that a mistyped --data-dir is said, not silently made.
+Result<std::unique_ptr<TaskStore>> open_existing_store(const Config& config) {
+  if (!std::filesystem::exists(config.task_db_path())) {
+    return make_error(ErrorCode::NotFound, "there is no task store at " + config.task_db_path() +
+                                               " (is --data-dir or data_dir right?)");
+  }
+  return TaskStore::open(config.task_db_path());
+}
+
 Result<std::unique_ptr<TaskStore>> open_store(const Config& config) {
   std::error_code ec;
   std::filesystem::create_directories(config.data_dir, ec);
@@ -39,7 +49,7 @@ struct ExportFlags {
   double start_percentile = 0, end_percentile = 0;
 
   void add_to(po::options_description& options, bool with_task_settings) {
-    options.add_options()("kind", po::value(&kind)->required(), "interactions or contacts")
+    options.add_options()("kind", po::value(&kind), "interactions or contacts")
         ("storage-profile", po::value(&profile), with_task_settings ? "registered storage profile (required)"
                                                                      : "a registered storage profile (optional)");
     if (with_task_settings) {
@@ -80,6 +90,10 @@ struct ExportFlags {
 std::optional<ExportOptions> validated_options(const ExportFlags& flags, const po::variables_map& vm,
                                                const Config& config, bool profile_required) {
   auto kind = flags.export_kind();
+  if (flags.kind.empty()) {
+    print_error("name the kind first: interactions or contacts");
+    return std::nullopt;
+  }
   if (!kind) {
     print_error("the kind must be 'interactions' or 'contacts', not '" + flags.kind + "'");
     return std::nullopt;
@@ -87,7 +101,8 @@ std::optional<ExportOptions> validated_options(const ExportFlags& flags, const p
   ProviderRegistry providers;
   register_builtin_providers(providers);
   ProfileCatalog catalog(providers);
-  catalog.load_folder(config.profiles_path());
+  // Profiles matter only when one is named (an estimate needs none).
+  if (vm.count("storage-profile")) catalog.load_folder(config.profiles_path());
   auto outcome = parse_export_request(*kind, "application/json", flags.body(vm),
                                       [&](const std::string& name) -> std::optional<std::string> {
                                         auto p = catalog.find(name);
@@ -189,7 +204,8 @@ int status(const Args& args) {
     print_error(config.error().message);
     return kExitUsage;
   }
-  auto store = open_store(*config);
+  setup_logging(flags.log_level.empty() ? "warn" : config->log_level);
+  auto store = open_existing_store(*config);
   if (!store.ok()) {
     print_error(store.error().message);
     return kExitFailure;
@@ -236,7 +252,7 @@ int cancel(const Args& args) {
   ConfigFlags flags;
   std::string task_id;
   po::options_description options("cortexd cancel");
-  options.add_options()("help", "show this help")("task-id", po::value(&task_id)->required(), "the task to cancel");
+  options.add_options()("help", "show this help")("task-id", po::value(&task_id), "the task to cancel");
   add_config_options(options, flags, false);
   po::positional_options_description positional;
   positional.add("task-id", 1);
@@ -248,12 +264,17 @@ int cancel(const Args& args) {
     print_error(config.error().message);
     return kExitUsage;
   }
+  setup_logging(flags.log_level.empty() ? "warn" : config->log_level);
+  if (task_id.empty()) {
+    print_error("cancel: name the task: cortexd cancel TASKID");
+    return kExitUsage;
+  }
   auto id = Guid::parse(task_id);
   if (!id) {
     print_error("'" + task_id + "' is not a task id (a GUID)");
     return kExitUsage;
   }
-  auto store = open_store(*config);
+  auto store = open_existing_store(*config);
   if (!store.ok()) {
     print_error(store.error().message);
     return kExitFailure;
@@ -292,8 +313,8 @@ int profiles(const Args& args) {
   for (const auto& name : catalog.names()) {
     auto p = catalog.find(name);
     auto provider = catalog.open_provider(name);
-    std::cout << "  " << p->name << "  (" << p->provider << ", " << (provider.ok() ? (*provider)->location() : "?")
-              << ")\n";
+    std::cout << "  " << p->name << "  -> " << (provider.ok() ? (*provider)->location() : provider.error().message)
+              << "\n";
   }
   if (catalog.names().empty()) std::cout << "  (none)\n";
   for (const auto& e : errors) std::cout << "  NOT REGISTERED " << e.file << ": " << e.message << "\n";

@@ -106,7 +106,10 @@ std::vector<ProfileLoadError> ProfileCatalog::load_folder(const std::string& fol
       continue;
     }
     if (!providers_.has(profile->provider)) {
-      errors.push_back({file.string(), "profile '" + profile->name + "' names the unknown provider '" + profile->provider + "'"});
+      std::string known;
+      for (const auto& name : providers_.names()) known += (known.empty() ? "" : ", ") + name;
+      errors.push_back({file.string(), "profile '" + profile->name + "' names the unknown provider '" +
+                                           profile->provider + "' (known: " + known + ")"});
       continue;
     }
     // Build the provider once so that bad settings are reported now, not at the first export.
