@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdint>
 #include <cstring>
 #include <exception>
 #include <filesystem>
@@ -202,6 +203,15 @@ class PluginProvider final : public StorageProvider {
     return text.empty() ? plugin_.name : text;
   }
 
+  Result<std::int64_t> remove_incomplete() override {
+    std::int64_t removed = 0;
+    TextBuffer<kErrorBuffer> error;
+    std::lock_guard lock(mutex_);
+    int status = plugin_.api->remove_incomplete(instance_.get(), &removed, error.data(), error.size());
+    if (status != CORTEXD_PROVIDER_OK) return plugin_error(plugin_, "remove_incomplete", status, error);
+    return removed;
+  }
+
  private:
   Plugin plugin_;  // declared first: the library stays loaded until after the instance is destroyed
   InstancePtr instance_;
@@ -275,7 +285,7 @@ Result<Plugin> open_plugin(const std::string& file) {
   const std::pair<const char*, bool> functions[] = {
       {"create", api->create != nullptr}, {"destroy", api->destroy != nullptr}, {"store", api->store != nullptr},
       {"list", api->list != nullptr},     {"read", api->read != nullptr},       {"remove", api->remove != nullptr},
-      {"location", api->location != nullptr},
+      {"location", api->location != nullptr}, {"remove_incomplete", api->remove_incomplete != nullptr},
   };
   for (const auto& [function, present] : functions) {
     if (!present) {

@@ -16,11 +16,11 @@
  *
  *     static cortexd_provider_instance* my_create(const cortexd_provider_setting* settings,
  *                                                 size_t count, char* error, size_t error_len) { ... }
- *     ... my_destroy, my_store, my_list, my_read, my_remove, my_location ...
+ *     ... my_destroy, my_store, my_list, my_read, my_remove, my_location, my_remove_incomplete ...
  *
  *     static const cortexd_provider_api_v1 api = {
- *         CORTEXD_PROVIDER_ABI_VERSION, "my-provider",
- *         my_create, my_destroy, my_store, my_list, my_read, my_remove, my_location};
+ *         CORTEXD_PROVIDER_ABI_VERSION, "my-provider", my_create, my_destroy, my_store,
+ *         my_list, my_read, my_remove, my_location, my_remove_incomplete};
  *
  *     CORTEXD_PLUGIN_EXPORT const cortexd_provider_api_v1* cortexd_provider_plugin_v1(void) { return &api; }
  *
@@ -85,7 +85,7 @@ extern "C" {
 #define CORTEXD_PLUGIN_EXPORT __attribute__((visibility("default")))
 #endif
 
-/* Status codes returned by store, list, read and remove. */
+/* Status codes returned by store, list, read, remove and remove_incomplete. */
 enum {
   CORTEXD_PROVIDER_OK = 0,
   /* The request can never succeed as given: a refused object name, a bad setting. Not retried. */
@@ -162,6 +162,11 @@ typedef struct cortexd_provider_api_v1 {
   /* Writes where the objects go, for people ("example-folder /var/lib/exports"), into `out`
    * (NUL-terminated, truncated to `len`). Never a secret. Cannot fail. */
   void (*location)(const cortexd_provider_instance* instance, char* out, size_t len);
+
+  /* Deletes what interrupted stores left behind (temp files of a killed daemon) and sets `*removed`
+   * to how many it deleted. cortexd calls it at start-up, when none of its stores is in flight. A
+   * provider whose stores leave nothing behind sets 0 and returns CORTEXD_PROVIDER_OK. */
+  int (*remove_incomplete)(cortexd_provider_instance* instance, int64_t* removed, char* error, size_t error_len);
 } cortexd_provider_api_v1;
 
 /* The one symbol a version 1 plugin exports. Returns a pointer to a table with static storage
