@@ -11,6 +11,7 @@ using Args = std::vector<std::string>;
 int serve(const Args& args);
 int submit(const Args& args);
 int estimate(const Args& args);
+int token(const Args& args);
 int status(const Args& args);
 int cancel(const Args& args);
 int profiles(const Args& args);

@@ -117,6 +117,13 @@ Status Config::validate() const {
   CORTEX_RETURN_IF_ERROR(range("http.read_timeout_seconds", http.read_timeout_seconds, 1, 3600));
   CORTEX_RETURN_IF_ERROR(range("http.body_limit_bytes", static_cast<long long>(http.body_limit_bytes), 1024, 64 << 20));
   if (data_dir.empty()) return make_error(ErrorCode::InvalidArgument, "'data_dir' must not be empty");
+  if (http.tls_certificate_file.empty() != http.tls_private_key_file.empty()) {
+    return make_error(ErrorCode::InvalidArgument,
+                      "'http.tls_certificate_file' and 'http.tls_private_key_file' go together: set both or neither");
+  }
+  if (!http.tls_client_ca_file.empty() && http.tls_certificate_file.empty()) {
+    return make_error(ErrorCode::InvalidArgument, "'http.tls_client_ca_file' needs 'http.tls_certificate_file'");
+  }
   static const char* levels[] = {"trace", "debug", "info", "warn", "error", "critical", "off"};
   bool known = false;
   for (auto l : levels) known = known || log_level == l;
@@ -163,6 +170,9 @@ Result<Config> Config::parse(const std::string& yaml_text, const std::string& so
       {"body_limit_bytes", int_setter(c.http.body_limit_bytes)},
       {"read_timeout_seconds", int_setter(c.http.read_timeout_seconds)},
       {"max_connections", int_setter(c.http.max_connections)},
+      {"tls_certificate_file", int_setter(c.http.tls_certificate_file)},
+      {"tls_private_key_file", int_setter(c.http.tls_private_key_file)},
+      {"tls_client_ca_file", int_setter(c.http.tls_client_ca_file)},
   };
   std::map<std::string, Setter> retry{
       {"max_attempts", int_setter(c.retry.max_attempts)},
@@ -171,10 +181,30 @@ Result<Config> Config::parse(const std::string& yaml_text, const std::string& so
   };
   std::map<std::string, Setter> exporter{{"ignore_default_values", int_setter(c.ignore_default_values)}};
   std::map<std::string, Setter> log{{"level", int_setter(c.log_level)}};
+  Setter tokens = [&](const YAML::Node& n, const std::string& key) -> Status {
+    if (!n.IsSequence()) return make_error(ErrorCode::InvalidArgument, where(n, source, key) + " must be a list");
+    for (const auto& item : n) {
+      ConfiguredToken t;
+      std::map<std::string, Setter> fields{{"sha256", int_setter(t.sha256_hex)}, {"role", int_setter(t.role)}};
+      CORTEX_RETURN_IF_ERROR(read_map(item, source, key + "[]", fields));
+      bool hex = t.sha256_hex.size() == 64 && t.sha256_hex.find_first_not_of("0123456789abcdef") == std::string::npos;
+      if (!hex) {
+        return make_error(ErrorCode::InvalidArgument,
+                          where(item, source, key) + ": sha256 must be 64 lowercase hex digits (the token's SHA-256)");
+      }
+      if (t.role != "data-admin" && t.role != "reader") {
+        return make_error(ErrorCode::InvalidArgument, where(item, source, key) + ": role must be data-admin or reader");
+      }
+      c.tokens.push_back(t);
+    }
+    return Status::OK();
+  };
+  std::map<std::string, Setter> auth{{"tokens", tokens}};
   std::map<std::string, Setter> top{
       {"data_dir", int_setter(c.data_dir)},
       {"collection", int_setter(c.collection)},
       {"profiles_dir", int_setter(c.profiles_dir)},
+      {"plugins_dir", int_setter(c.plugins_dir)},
       {"workers", int_setter(c.workers)},
       {"lease_seconds", int_setter(c.lease_seconds)},
       {"heartbeat_seconds", int_setter(c.heartbeat_seconds)},
@@ -184,6 +214,7 @@ Result<Config> Config::parse(const std::string& yaml_text, const std::string& so
       {"retry", [&](const YAML::Node& n, const std::string& key) { return read_map(n, source, key, retry); }},
       {"export", [&](const YAML::Node& n, const std::string& key) { return read_map(n, source, key, exporter); }},
       {"log", [&](const YAML::Node& n, const std::string& key) { return read_map(n, source, key, log); }},
+      {"auth", [&](const YAML::Node& n, const std::string& key) { return read_map(n, source, key, auth); }},
   };
   CORTEX_RETURN_IF_ERROR(read_map(root, source, "", top));
   auto valid = c.validate();

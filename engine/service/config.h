@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "common/result.h"
 #include "workers/engine_settings.h"
@@ -17,12 +18,23 @@ struct HttpSettings {
   std::size_t body_limit_bytes = 64 * 1024;
   int read_timeout_seconds = 30;
   int max_connections = 256;
+  // TLS: both set = HTTPS; a client CA file makes client certificates required.
+  std::string tls_certificate_file;
+  std::string tls_private_key_file;
+  std::string tls_client_ca_file;
+};
+
+// A configured API token: only its SHA-256 is written down.
+struct ConfiguredToken {
+  std::string sha256_hex;
+  std::string role;  // data-admin or reader
 };
 
 struct Config {
   std::string data_dir = "cortexd-data";
   std::string collection;    // default: <data_dir>/collection.db
   std::string profiles_dir;  // default: <data_dir>/storage-profiles
+  std::string plugins_dir;   // provider plugins (*.so) to load; empty: none
   HttpSettings http;
   int workers = 2;
   int lease_seconds = 30;
@@ -32,6 +44,7 @@ struct Config {
   RetryPolicy retry;
   bool ignore_default_values = true;
   std::string log_level = "info";
+  std::vector<ConfiguredToken> tokens;
 
   std::string task_db_path() const { return data_dir + "/tasks.db"; }
   std::string collection_path() const { return collection.empty() ? data_dir + "/collection.db" : collection; }

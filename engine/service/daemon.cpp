@@ -1,8 +1,10 @@
 // Wiring of the daemon's parts.
 #include "service/daemon.h"
 
+#include <boost/asio/ip/address.hpp>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <filesystem>
 
 #include "api/api_handler.h"
@@ -10,6 +12,8 @@
 #include "azure-blob/azure_blob_provider.h"
 #include "folder/folder_provider.h"
 #include "queue/task_store.h"
+#include "storage/plugin_loader.h"
+#include "service/api_tokens.h"
 #include "service/data_dir_lock.h"
 #include "workers/export_estimate.h"
 #include "workers/scheduler.h"
@@ -17,14 +21,22 @@
 
 namespace cortex {
 
-void register_builtin_providers(ProviderRegistry& registry) {
+void register_providers(ProviderRegistry& registry, const std::string& plugins_dir) {
   providers::register_folder_provider(registry);
   providers::register_azure_blob_provider(registry);
+  if (plugins_dir.empty()) return;
+  auto before = registry.names();
+  for (const auto& e : load_provider_plugins(plugins_dir, registry)) {
+    spdlog::warn("provider plugin {} not loaded: {}", e.file, e.message);
+  }
+  for (const auto& name : registry.names()) {
+    if (std::find(before.begin(), before.end(), name) == before.end()) {
+      spdlog::info("provider plugin '{}' loaded from {}", name, plugins_dir);
+    }
+  }
 }
 
-Daemon::Daemon(Config config) : config_(std::move(config)), owner_(Guid::random().str() + "/") {
-  register_builtin_providers(providers_);
-}
+Daemon::Daemon(Config config) : config_(std::move(config)), owner_(Guid::random().str() + "/") {}
 
 Daemon::~Daemon() { stop(); }
 
@@ -41,9 +53,17 @@ Status Daemon::start() {
   auto store = TaskStore::open(config_.task_db_path());
   if (!store.ok()) return store.error();
 
+  register_providers(providers_, config_.plugins_dir);
   profiles_ = std::make_unique<ProfileCatalog>(providers_);
   profiles_->load_folder(config_.profiles_path());
   CORTEX_RETURN_IF_ERROR(recover(**store));
+
+  CORTEX_RETURN_IF_ERROR(check_listener_is_safe());
+  std::vector<TokenHash> configured;
+  for (const auto& t : config_.tokens) configured.push_back({t.sha256_hex, *parse_role(t.role)});
+  tokens_ = std::make_unique<ApiTokens>(std::move(configured), config_.data_dir);
+  auto created = tokens_->ensure_one_exists();
+  if (!created.ok()) return created.error().with_context("setting up API tokens");
 
   if (!std::filesystem::exists(config_.collection_path())) {
     spdlog::warn("the collection {} does not exist yet: exports will fail until it does "
@@ -57,6 +77,9 @@ Status Daemon::start() {
 
   pool_ = std::make_unique<TaskStorePool>(config_.task_db_path());
   api_ = std::make_unique<ApiHandler>(*pool_, *profiles_, clock_, [this](const Guid&) { scheduler_->wake(); });
+  api_->set_authorizer([tokens = tokens_.get()](std::string_view header, Access needed) {
+    return tokens->authorize(header, needed);
+  });
   add_estimate_routes();
   HttpServerOptions http;
   http.address = config_.http.address;
@@ -93,6 +116,19 @@ void Daemon::add_estimate_routes() {
   }
 }
 
+Status Daemon::check_listener_is_safe() const {
+  boost::system::error_code ec;
+  auto address = boost::asio::ip::make_address(config_.http.address, ec);
+  bool loopback = config_.http.address == "localhost" || (!ec && address.is_loopback());
+  if (!loopback && config_.http.tls_certificate_file.empty()) {
+    return make_error(ErrorCode::InvalidArgument,
+                      "refusing to listen on " + config_.http.address +
+                          " without TLS: set http.tls_certificate_file and http.tls_private_key_file, or listen on "
+                          "127.0.0.1 (the API token would cross the network in clear text)");
+  }
+  return Status::OK();
+}
+
 Status Daemon::recover(TaskStore& store) {
   // This daemon holds the data directory lock: no other daemon works these cursors.
   auto released = store.release_all_leases();
@@ -116,6 +152,10 @@ std::uint16_t Daemon::port() const { return server_ ? server_->port() : 0; }
 std::vector<std::string> Daemon::routes() const { return api_ ? api_->route_list() : std::vector<std::string>{}; }
 
 void Daemon::reload_profiles() {
+  if (tokens_) {
+    auto s = tokens_->reload();
+    if (!s.ok()) spdlog::error("reloading API tokens: {}", s.error().message);
+  }
   if (!profiles_) return;
   spdlog::info("reloading storage profiles from {}", config_.profiles_path());
   profiles_->load_folder(config_.profiles_path());

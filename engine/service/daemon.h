@@ -15,6 +15,7 @@
 namespace cortex {
 
 class ApiHandler;
+class ApiTokens;
 class DataDirLock;
 class TaskStore;
 class HttpServer;
@@ -22,8 +23,9 @@ class Scheduler;
 class TaskStorePool;
 class WorkerPool;
 
-// Every provider this build ships, registered by name.
-void register_builtin_providers(ProviderRegistry& registry);
+// Every provider this build ships, then the plugins of `plugins_dir` (when set), registered by name.
+// A plugin that cannot load is logged and left out; built-in names cannot be replaced.
+void register_providers(ProviderRegistry& registry, const std::string& plugins_dir);
 
 class Daemon {
  public:
@@ -45,11 +47,13 @@ class Daemon {
  private:
   void add_estimate_routes();
   Status recover(TaskStore& store);
+  Status check_listener_is_safe() const;
   Config config_;
   std::string owner_;
   SystemClock clock_;
   ProviderRegistry providers_;
   std::unique_ptr<DataDirLock> lock_;
+  std::unique_ptr<ApiTokens> tokens_;
   std::unique_ptr<ProfileCatalog> profiles_;
   std::unique_ptr<TaskStorePool> pool_;
   std::unique_ptr<WorkerPool> workers_;

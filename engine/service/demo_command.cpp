@@ -16,6 +16,7 @@
 #include "queue/task.h"
 #include "service/cli_common.h"
 #include "service/commands.h"
+#include "service/api_tokens.h"
 #include "service/daemon.h"
 #include "workers/cursor_splitter.h"
 
@@ -101,12 +102,20 @@ int demo(const Args& args) {
     return kExitFailure;
   }
   std::cout << "3. started the daemon on http://127.0.0.1:" << daemon.port() << "/sitecore/api/datatools/\n";
+  // The API wants a bearer token; the daemon wrote one for local clients on its first start.
+  auto token = ApiTokens::read_client_token(config.data_dir);
+  if (!token) {
+    print_error("no API token in " + ApiTokens::token_file(config.data_dir));
+    return kExitFailure;
+  }
+  HttpHeaders auth{{"Authorization", "Bearer " + *token}};
+  std::cout << "   (authenticated with the token in " << ApiTokens::token_file(config.data_dir) << ")\n";
 
   nlohmann::json body{{"StorageProfile", "DemoFolder"}, {"BatchSize", batch_size}, {"DefaultSplitItemCount", split},
                       {"StartedDaysCutoff", 30}};
   std::string target = "/sitecore/api/datatools/export/tasks/interactions";
   auto reply = http_request("127.0.0.1", daemon.port(), "POST", target, "application/json", body.dump(),
-                            std::chrono::seconds(30));
+                            std::chrono::seconds(30), auth);
   if (!reply.ok() || reply->status != 200) {
     print_error("registering the export failed: " + (reply.ok() ? reply->body : reply.error().message));
     return kExitFailure;
@@ -119,7 +128,7 @@ int demo(const Args& args) {
   auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(10);
   while (std::chrono::steady_clock::now() < deadline) {
     auto p = http_request("127.0.0.1", daemon.port(), "GET", "/sitecore/api/datatools/tasks/" + task_id + "/progress",
-                          "", "", std::chrono::seconds(30));
+                          "", "", std::chrono::seconds(30), auth);
     if (!p.ok()) {
       print_error("reading progress: " + p.error().message);
       return kExitFailure;

@@ -16,6 +16,7 @@ void usage(std::ostream& out) {
          "  status     print the status table, or one task's progress\n"
          "  cancel     cancel a task\n"
          "  estimate   count what an export with these filters would write\n"
+         "  token      create an API token (token create --role data-admin|reader)\n"
          "  profiles   list the storage profiles and any that failed to load\n"
          "  import     load xConnect JSON or NDJSON into a collection database\n"
          "  generate   make a realistic collection from a seed\n"
@@ -28,7 +29,7 @@ int main(int argc, char** argv) {
   using Command = int (*)(const cortex::cli::Args&);
   const std::map<std::string, Command> commands{
       {"serve", cortex::cli::serve},       {"submit", cortex::cli::submit},     {"status", cortex::cli::status},
-      {"estimate", cortex::cli::estimate},
+      {"estimate", cortex::cli::estimate}, {"token", cortex::cli::token},
       {"cancel", cortex::cli::cancel},     {"profiles", cortex::cli::profiles}, {"import", cortex::cli::import},
       {"generate", cortex::cli::generate}, {"demo", cortex::cli::demo},
   };

@@ -99,7 +99,7 @@ std::optional<ExportOptions> validated_options(const ExportFlags& flags, const p
     return std::nullopt;
   }
   ProviderRegistry providers;
-  register_builtin_providers(providers);
+  register_providers(providers, config.plugins_dir);
   ProfileCatalog catalog(providers);
   // Profiles matter only when one is named (an estimate needs none).
   if (vm.count("storage-profile")) catalog.load_folder(config.profiles_path());
@@ -306,7 +306,7 @@ int profiles(const Args& args) {
   }
   setup_logging("off");
   ProviderRegistry providers;
-  register_builtin_providers(providers);
+  register_providers(providers, config->plugins_dir);
   ProfileCatalog catalog(providers);
   auto errors = catalog.load_folder(config->profiles_path());
   std::cout << "Storage profiles in " << config->profiles_path() << ":\n";

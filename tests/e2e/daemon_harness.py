@@ -60,11 +60,16 @@ class Daemon:
             raise AssertionError(f"daemon did not start: {line!r}\n{open(self.log_path).read()}")
         self.port = int(line.strip().rsplit(":", 1)[1])
         self.conn = None
+        # The first start writes a data-admin token for local clients (SPEC 2.4).
+        with open(os.path.join(ws.data_dir, "api-token")) as f:
+            self.token = f.read().strip()
 
-    def request(self, method, path, body=None, content_type="application/json", raw=False):
+    def request(self, method, path, body=None, content_type="application/json", raw=False, token=None):
+        """token None: the daemon's own data-admin token; "": no Authorization header."""
         if self.conn is None:
             self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
-        headers = {}
+        token = self.token if token is None else token
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
         data = None
         if body is not None:
             data = body if isinstance(body, (bytes, str)) else json.dumps(body)

@@ -174,7 +174,7 @@ class RegistrationLoadTest(unittest.TestCase):
             config = write_config(ws)
             time.sleep(0.01)
             daemon = Daemon(ws, extra=("--config", config))
-            port = daemon.port
+            port, token = daemon.port, daemon.token
             acknowledged = []
             lock = threading.Lock()
             errors = []
@@ -186,7 +186,8 @@ class RegistrationLoadTest(unittest.TestCase):
                 for _ in range(n):
                     try:
                         conn.request("POST", API + "export/tasks/interactions", body=body,
-                                     headers={"Content-Type": "application/json"})
+                                     headers={"Content-Type": "application/json",
+                                              "Authorization": f"Bearer {token}"})
                         resp = conn.getresponse()
                         data = resp.read()
                     except (OSError, http.client.HTTPException) as e:

@@ -7,6 +7,7 @@
 #include <set>
 
 #include "api/http_client.h"
+#include "service/api_tokens.h"
 #include "service/daemon.h"
 #include "temp_dir.h"
 
@@ -48,8 +49,10 @@ TEST(OpenApi, DocumentsExactlyTheRoutesTheServerAnswers) {
     std::string path = route.substr(space + 1);
     auto at = path.find("{TaskId}");
     if (at != std::string::npos) path.replace(at, 8, "5e3b8a5c-0000-4000-8000-000000000000");
+    auto token = ApiTokens::read_client_token(config.data_dir);
+    ASSERT_TRUE(token);
     auto reply = http_request("127.0.0.1", daemon.port(), method, kBase + path, "application/json", "{}",
-                              std::chrono::seconds(10));
+                              std::chrono::seconds(10), {{"Authorization", "Bearer " + *token}});
     ASSERT_TRUE(reply.ok()) << route;
     EXPECT_NE(reply->status, 405u) << route;
     if (at == std::string::npos) {

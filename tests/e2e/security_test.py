@@ -1,0 +1,152 @@
+"""Security end to end: bearer tokens and roles on every route, a plaintext non-loopback listener refused,
+hostile parameter values refused with nothing written, and no secret in any log, answer or stored row."""
+import glob
+import os
+import sqlite3
+import subprocess
+import time
+import unittest
+import urllib.parse
+
+from daemon_harness import API, BIN, Daemon, Workspace, run_cli
+
+HOSTILE = ["../../etc/passwd", "..\\..\\windows", "a" * 70000, "x\u0000y", "'; DROP TABLE Tasks; --", "1e309",
+           "-1", "9" * 40, "null; rm -rf /", "<script>", "${HOME}", "%00", "😀" * 50]
+
+
+class SecurityTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.ws = Workspace()
+        run_cli("generate", "--collection", cls.ws.collection, "--contacts", "50", "--interactions-per-contact", "2",
+                "--seed", "31")
+        time.sleep(0.01)
+        cls.daemon = Daemon(cls.ws, extra=("--log-level", "debug"))
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.daemon.stop()
+        cls.ws.remove()
+
+    def test_every_api_route_needs_a_valid_token_and_the_right_role(self):
+        task = self.daemon.register({"StorageProfile": "LocalExports"})[1]["TaskId"]
+        reader = run_cli("token", "create", "--role", "reader", "--data-dir", self.ws.data_dir).stdout.strip()
+        routes = [("POST", "export/tasks/interactions", "write"), ("POST", "export/tasks/contacts", "write"),
+                  ("POST", "estimate/interactions", "write"), ("POST", "estimate/contacts", "write"),
+                  ("GET", f"tasks/{task}/progress", "read"), ("PUT", f"tasks/{task}/cancel", "write"),
+                  ("GET", f"purge/tasks/{task}/progress", "read"), ("PUT", f"purge/tasks/{task}/cancel", "write")]
+        for method, path, access in routes:
+            with self.subTest(method=method, path=path):
+                body = {"StorageProfile": "LocalExports"} if method == "POST" else None
+                for token in ("", "cxd_wrong", self.daemon.token[:-1]):
+                    status, answer = self.daemon.request(method, API + path, body, token=token)
+                    self.assertEqual(status, 401, (token, answer))
+                    self.assertEqual(answer["ExceptionType"], "Unauthorized")
+                status, answer = self.daemon.request(method, API + path, body, token=reader)
+                self.assertEqual(status, 200 if access == "read" else 403, answer)
+                if access == "write":
+                    self.assertEqual(answer["ExceptionType"], "Forbidden")
+                status, answer = self.daemon.request(method, API + path, body)
+                self.assertEqual(status, 200, answer)
+        log = self.daemon.log_text()
+        self.assertIn("refused a request", log)
+        for secret in (self.daemon.token, reader, "cxd_wrong"):
+            self.assertNotIn(secret, log)
+
+    def test_token_file_is_private_and_only_hashes_are_stored(self):
+        mode = os.stat(os.path.join(self.ws.data_dir, "api-token")).st_mode & 0o777
+        self.assertEqual(mode, 0o600)
+        with open(os.path.join(self.ws.data_dir, "api-tokens")) as f:
+            self.assertNotIn(self.daemon.token, f.read())
+        with open(os.path.join(self.ws.data_dir, "tasks.db"), "rb") as f:
+            self.assertNotIn(self.daemon.token.encode(), f.read())
+
+    def test_hostile_values_in_every_parameter_get_400_and_write_nothing(self):
+        before_rows = self.ws.tasks_db_count()
+        before_files = set(os.listdir(self.ws.exports)) if os.path.exists(self.ws.exports) else set()
+        params = ["BatchSize", "DefaultSplitItemCount", "ExpiresAfterHours", "StartedDaysCutoff", "StartPercentile",
+                  "EndPercentile", "StorageProfile"]
+        for name in params:
+            for value in HOSTILE:
+                with self.subTest(parameter=name, value=value[:20]):
+                    body = {"StorageProfile": "LocalExports", name: value}
+                    if name in ("StartPercentile", "EndPercentile"):
+                        body.setdefault("StartPercentile", 0.1)
+                        body.setdefault("EndPercentile", 0.9)
+                        body[name] = value
+                    status, answer = self.daemon.register(body)
+                    self.assertIn(status, (400, 413), answer)
+                    status, answer = self.daemon.register(body, form=True)
+                    self.assertIn(status, (400, 413), answer)
+        for value in HOSTILE[:5]:
+            status, _ = self.daemon.request("GET", API + f"tasks/{urllib.parse.quote(value)}/progress")
+            self.assertIn(status, (400, 404, 431))
+        self.assertEqual(self.ws.tasks_db_count(), before_rows)
+        after_files = set(os.listdir(self.ws.exports)) if os.path.exists(self.ws.exports) else set()
+        self.assertEqual(after_files, before_files)
+        for stray in ("/etc/passwd.json", os.path.join(self.ws.root, "..", "x.json")):
+            self.assertFalse(os.path.exists(stray) and os.path.getmtime(stray) > time.time() - 60)
+        with sqlite3.connect(os.path.join(self.ws.data_dir, "tasks.db")) as conn:
+            self.assertEqual(conn.execute("SELECT count(*) FROM sqlite_master WHERE name = 'Tasks'").fetchone()[0], 1)
+
+    def test_a_plaintext_non_loopback_listener_is_refused(self):
+        other = Workspace()
+        try:
+            result = subprocess.run([BIN, "serve", "--listen", "0.0.0.0:0", "--data-dir", other.data_dir,
+                                     "--profiles", other.profiles, "--collection", other.collection],
+                                    capture_output=True, text=True, timeout=30)
+            self.assertEqual(result.returncode, 1)
+            self.assertIn("refusing to listen on 0.0.0.0 without TLS", result.stderr)
+            self.assertIn("tls_certificate_file", result.stderr)
+        finally:
+            other.remove()
+
+
+class SecretLeakTest(unittest.TestCase):
+    def test_a_profile_secret_appears_in_no_log_answer_or_row(self):
+        ws = Workspace()
+        secret = "SuperSecretValue-" + os.urandom(8).hex()
+        try:
+            run_cli("generate", "--collection", ws.collection, "--contacts", "30", "--interactions-per-contact", "2",
+                    "--seed", "32")
+            # A profile whose settings hold a secret from the environment, and one that fails to load with it.
+            with open(os.path.join(ws.profiles, "secret.yaml"), "w") as f:
+                f.write("name: WithSecret\nprovider: folder\nsettings:\n  path: ${EXPORT_PATH}\n")
+            with open(os.path.join(ws.profiles, "bad.yaml"), "w") as f:
+                f.write("name: Broken\nprovider: azure-blob\nsettings:\n  connection_string: "
+                        "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=${SECRET_KEY};"
+                        "BlobEndpoint=http://127.0.0.1:9/devstoreaccount1\n  container: c\n  bogus: 1\n")
+            env = dict(os.environ, EXPORT_PATH=os.path.join(ws.root, "secret-exports"), SECRET_KEY=secret)
+            time.sleep(0.01)
+            proc_env = os.environ.copy()
+            os.environ.update(env)
+            try:
+                daemon = Daemon(ws, extra=("--log-level", "debug"))
+            finally:
+                os.environ.clear()
+                os.environ.update(proc_env)
+            try:
+                answers = []
+                for body in ({"StorageProfile": "WithSecret"}, {"StorageProfile": "Broken"}):
+                    status, answer = daemon.request("POST", API + "export/tasks/interactions", body, raw=True)
+                    answers.append(answer)
+                    if status == 200:
+                        import json
+                        task = json.loads(answer)["TaskId"]
+                        answers.append(json.dumps(daemon.wait_final(task)))
+            finally:
+                daemon.stop()
+            haystacks = answers + [daemon.log_text()]
+            for path in glob.glob(os.path.join(ws.data_dir, "*")):
+                with open(path, "rb") as f:
+                    haystacks.append(f.read().decode("utf-8", "replace"))
+            status_table = run_cli("status", "--data-dir", ws.data_dir).stdout
+            haystacks.append(status_table)
+            for text in haystacks:
+                self.assertNotIn(secret, text)
+        finally:
+            ws.remove()
+
+
+if __name__ == "__main__":
+    unittest.main()
