@@ -68,6 +68,7 @@ ApiResponse internal_error(const std::string& what, const std::string& detail) {
 }  // namespace
 
 std::string ApiResponse::body_text() const {
+  if (text) return *text;
   return body.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
 }
 
@@ -127,22 +128,64 @@ std::vector<std::string> ApiHandler::route_list() const {
     for (const auto& segment : r.segments) pattern += (pattern.empty() ? "" : "/") + segment;
     out.push_back(r.method + " " + pattern);
   }
+  for (const auto& r : service_routes_) out.push_back(r.method + " " + r.path);
   return out;
 }
 
-ApiResponse ApiHandler::handle(const ApiRequest& request) const {
-  try {
-    return dispatch(request);
-  } catch (const std::exception& e) {
-    return internal_error("The request failed", e.what());
-  } catch (...) {
-    return internal_error("The request failed", "unknown exception");
-  }
+void ApiHandler::add_service_route(std::string method, std::string path, std::optional<Access> access,
+                                   RouteAction action) {
+  service_routes_.push_back({std::move(method), std::move(path), access, std::move(action)});
 }
 
-ApiResponse ApiHandler::dispatch(const ApiRequest& request) const {
-  auto segments = api_segments(request.target);
+ApiResponse ApiHandler::handle(const ApiRequest& request) const {
+  std::string route_label = "unmatched";
+  ApiResponse response;
+  try {
+    response = dispatch(request, route_label);
+  } catch (const std::exception& e) {
+    response = internal_error("The request failed", e.what());
+  } catch (...) {
+    response = internal_error("The request failed", "unknown exception");
+  }
+  if (observer_) {
+    try {
+      observer_(route_label, response.status);
+    } catch (const std::exception& e) {
+      spdlog::warn("request observer failed: {}", e.what());
+    }
+  }
+  return response;
+}
+
+std::optional<ApiResponse> ApiHandler::authorize(const ApiRequest& request, Access access) const {
+  if (!authorizer_) return std::nullopt;
+  AuthDecision decision = authorizer_(request.authorization, access);
+  if (decision == AuthDecision::Unauthenticated) {
+    auto response = api_error(401, "Unauthorized", "Authorization has been denied for this request.");
+    response.headers.emplace_back("WWW-Authenticate", "Bearer");
+    return response;
+  }
+  if (decision == AuthDecision::Forbidden) return api_error(403, "Forbidden", "The token's role does not allow this request.");
+  return std::nullopt;
+}
+
+ApiResponse ApiHandler::dispatch(const ApiRequest& request, std::string& route_label) const {
   std::string path = clip(request.target.substr(0, request.target.find_first_of("?#")));
+  for (const auto& r : service_routes_) {
+    if (r.path != path) continue;
+    route_label = r.path;
+    if (r.method != request.method) {
+      auto response = api_error(405, "MethodNotAllowed",
+                                "The requested resource does not support http method '" + clip(request.method) + "'.");
+      response.headers.emplace_back("Allow", r.method);
+      return response;
+    }
+    if (r.access) {
+      if (auto refused = authorize(request, *r.access)) return *refused;
+    }
+    return r.action(request, RouteMatch{});
+  }
+  auto segments = api_segments(request.target);
   auto not_found = [&] {
     return api_error(404, "NotFound", "No HTTP resource was found that matches the request URI '" + path + "'.");
   };
@@ -176,16 +219,12 @@ ApiResponse ApiHandler::dispatch(const ApiRequest& request) const {
     return response;
   }
 
-  if (authorizer_) {
-    AuthDecision decision = authorizer_(request.authorization, route->access);
-    if (decision == AuthDecision::Unauthenticated) {
-      auto response = api_error(401, "Unauthorized", "Authorization has been denied for this request.");
-      response.headers.emplace_back("WWW-Authenticate", "Bearer");
-      return response;
-    }
-    if (decision == AuthDecision::Forbidden)
-      return api_error(403, "Forbidden", "The token's role does not allow this request.");
+  {
+    std::string pattern;
+    for (const auto& segment : route->segments) pattern += (pattern.empty() ? "" : "/") + segment;
+    route_label = route->method + " " + pattern;
   }
+  if (auto refused = authorize(request, route->access)) return *refused;
   if (route->refused_when_draining && draining()) {
     auto response = api_error(503, "ServiceUnavailable", "The service is shutting down and accepts no new work.");
     response.headers.emplace_back("Retry-After", "30");

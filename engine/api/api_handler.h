@@ -30,6 +30,9 @@ struct ApiRequest {
 struct ApiResponse {
   unsigned status = 200;
   nlohmann::ordered_json body = nlohmann::ordered_json::object();
+  // A non-JSON answer (the Prometheus text of /metrics): sent instead of `body` when set.
+  std::optional<std::string> text;
+  std::string content_type = "application/json; charset=utf-8";
   // Headers besides Content-Type (always application/json): Allow, WWW-Authenticate, Retry-After.
   std::vector<std::pair<std::string, std::string>> headers;
 
@@ -81,6 +84,14 @@ class ApiHandler {
   // "METHOD pattern" of every route, in table order (the OpenAPI document is checked against it).
   std::vector<std::string> route_list() const;
 
+  // An operational route outside the API base, matched exactly (/healthz, /readyz, /metrics).
+  // `access` nullopt: no token needed.
+  void add_service_route(std::string method, std::string path, std::optional<Access> access, RouteAction action);
+  // Told the route pattern ("unmatched" when none) and status of every answer, for metrics.
+  void set_observer(std::function<void(const std::string& route, unsigned status)> observer) {
+    observer_ = std::move(observer);
+  }
+
   // The request body read as export parameters, with profile names resolved in the catalog.
   ExportRequestOutcome parse_export_body(ExportKind kind, const ApiRequest& request, bool profile_required) const;
 
@@ -93,7 +104,14 @@ class ApiHandler {
     RouteAction action;
   };
 
-  ApiResponse dispatch(const ApiRequest& request) const;
+  struct ServiceRoute {
+    std::string method;
+    std::string path;
+    std::optional<Access> access;
+    RouteAction action;
+  };
+  ApiResponse dispatch(const ApiRequest& request, std::string& route_label) const;
+  std::optional<ApiResponse> authorize(const ApiRequest& request, Access access) const;
   ApiResponse register_export(ExportKind kind, const ApiRequest& request) const;
   ApiResponse progress(const Guid& id) const;
   ApiResponse cancel(const Guid& id) const;
@@ -105,6 +123,8 @@ class ApiHandler {
   std::atomic<bool> draining_{false};
   Authorizer authorizer_;
   std::vector<Route> routes_;
+  std::vector<ServiceRoute> service_routes_;
+  std::function<void(const std::string& route, unsigned status)> observer_;
 };
 
 }  // namespace cortex

@@ -339,6 +339,25 @@ Status TaskStore::renew_leases(const std::string& owner_prefix, Timestamp now, T
   return (*tx)->commit();
 }
 
+Result<TaskStore::QueueCounts> TaskStore::queue_counts(Timestamp now) {
+  QueueCounts counts;
+  auto st = db_->prepare("SELECT Status, count(*) FROM Tasks GROUP BY Status");
+  if (!st.ok()) return st.error();
+  while (true) {
+    auto row = st->step();
+    if (!row.ok()) return row.error();
+    if (!*row) break;
+    counts.tasks_by_status[static_cast<int>(st->int64(0))] = st->int64(1);
+  }
+  auto leased = db_->prepare("SELECT count(*) FROM Cursors WHERE State = 1 AND LeaseExpires > ?");
+  if (!leased.ok()) return leased.error();
+  leased->bind(1, format_timestamp(now));
+  auto row = leased->step();
+  if (!row.ok()) return row.error();
+  counts.cursors_leased = leased->int64(0);
+  return counts;
+}
+
 Result<std::int64_t> TaskStore::release_all_leases() {
   auto tx = Transaction::begin(*db_);
   if (!tx.ok()) return tx.error();

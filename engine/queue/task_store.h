@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -93,6 +94,12 @@ class TaskStore {
   // daemon that is gone, so cursors go back to the queue at their stored positions now rather than
   // when their leases lapse. Returns how many cursor leases were released.
   Result<std::int64_t> release_all_leases();
+  // For /metrics: tasks by status, and cursors under a live lease.
+  struct QueueCounts {
+    std::map<int, std::int64_t> tasks_by_status;
+    std::int64_t cursors_leased = 0;
+  };
+  Result<QueueCounts> queue_counts(Timestamp now);
   // Removes final tasks whose Expiration has passed, with their cursors. Returns how many.
   Result<std::int64_t> remove_expired(Timestamp now);
 

@@ -10,6 +10,7 @@
 #include "api/api_handler.h"
 #include "api/http_server.h"
 #include "azure-blob/azure_blob_provider.h"
+#include "collection/collection_db.h"
 #include "folder/folder_provider.h"
 #include "queue/task_store.h"
 #include "storage/plugin_loader.h"
@@ -70,7 +71,7 @@ Status Daemon::start() {
                  "(create it with `cortexd generate` or `cortexd import`)", config_.collection_path());
   }
   auto settings = config_.engine_settings();
-  workers_ = std::make_unique<WorkerPool>(settings, owner_, *profiles_, clock_);
+  workers_ = std::make_unique<WorkerPool>(settings, owner_, *profiles_, clock_, export_metrics_);
   CORTEX_RETURN_IF_ERROR(workers_->start());
   scheduler_ = std::make_unique<Scheduler>(settings, owner_, *profiles_, clock_, workers_->work_available());
   CORTEX_RETURN_IF_ERROR(scheduler_->start());
@@ -81,6 +82,10 @@ Status Daemon::start() {
     return tokens->authorize(header, needed);
   });
   add_estimate_routes();
+  add_service_routes();
+  api_->set_observer([this](const std::string& route, unsigned status) {
+    http_requests_.add("route=\"" + escape_label(route) + "\",status=\"" + std::to_string(status) + "\"");
+  });
   HttpServerOptions http;
   http.address = config_.http.address;
   http.port = config_.http.port;
@@ -145,6 +150,74 @@ Status Daemon::recover(TaskStore& store) {
     }
   }
   return Status::OK();
+}
+
+void Daemon::add_service_routes() {
+  // Liveness: the process answers. No token, so that a supervisor can probe it.
+  api_->add_service_route("GET", "/healthz", std::nullopt, [](const ApiRequest&, const ApiHandler::RouteMatch&) {
+    ApiResponse response;
+    response.body = nlohmann::ordered_json{{"Status", "Healthy"}};
+    return response;
+  });
+  // Readiness: the task store and the collection can be read.
+  api_->add_service_route("GET", "/readyz", std::nullopt, [this](const ApiRequest&, const ApiHandler::RouteMatch&) {
+    std::string problem;
+    auto store = pool_->acquire();
+    if (!store.ok()) {
+      problem = "the task store cannot be opened";
+    } else if (!(*store)->queue_counts(clock_.now()).ok()) {
+      problem = "the task store cannot be read";
+    } else if (!open_collection_for_reading(config_.collection_path()).ok()) {
+      problem = "the collection " + config_.collection_path() + " cannot be read";
+    }
+    ApiResponse response;
+    if (problem.empty()) {
+      response.body = nlohmann::ordered_json{{"Status", "Ready"}};
+    } else {
+      response.status = 503;
+      response.body = nlohmann::ordered_json{{"Status", "NotReady"}, {"Reason", problem}};
+    }
+    return response;
+  });
+  api_->add_service_route("GET", "/metrics", Access::Read, [this](const ApiRequest&, const ApiHandler::RouteMatch&) {
+    ApiResponse response;
+    response.text = render_metrics();
+    response.content_type = "text/plain; version=0.0.4; charset=utf-8";
+    return response;
+  });
+}
+
+std::string Daemon::render_metrics() {
+  std::string out;
+  auto store = pool_->acquire();
+  if (store.ok()) {
+    auto counts = (*store)->queue_counts(clock_.now());
+    if (counts.ok()) {
+      render_help(out, "cortexd_tasks", "gauge", "Tasks in the queue by status.");
+      for (int s = 0; s <= 5; ++s) {
+        auto it = counts->tasks_by_status.find(s);
+        render_sample(out, "cortexd_tasks", std::string("status=\"") + to_string(static_cast<TaskStatus>(s)) + "\"",
+                      static_cast<double>(it == counts->tasks_by_status.end() ? 0 : it->second));
+      }
+      render_help(out, "cortexd_cursors_leased", "gauge", "Cursors under a live lease.");
+      render_sample(out, "cortexd_cursors_leased", "", static_cast<double>(counts->cursors_leased));
+    }
+  }
+  auto counter = [&](const char* name, const char* help, const Counter& c) {
+    render_help(out, name, "counter", help);
+    render_sample(out, name, "", static_cast<double>(c.value()));
+  };
+  counter("cortexd_items_exported_total", "Items written to storage.", export_metrics_.items_exported);
+  counter("cortexd_bytes_exported_total", "Bytes of batch files written to storage.", export_metrics_.bytes_exported);
+  counter("cortexd_batches_stored_total", "Batch files stored.", export_metrics_.batches_stored);
+  counter("cortexd_records_skipped_total", "Corrupt source records left out.", export_metrics_.records_skipped);
+  counter("cortexd_storage_retries_total", "Storage writes retried after a failure.", export_metrics_.storage_retries);
+  counter("cortexd_storage_errors_total", "Failed storage write attempts.", export_metrics_.storage_errors);
+  render_help(out, "cortexd_batch_duration_seconds", "histogram", "Time to read, render and store one batch.");
+  export_metrics_.batch_seconds.render(out, "cortexd_batch_duration_seconds");
+  render_help(out, "cortexd_http_requests_total", "counter", "HTTP requests by route and status.");
+  http_requests_.render(out, "cortexd_http_requests_total");
+  return out;
 }
 
 std::uint16_t Daemon::port() const { return server_ ? server_->port() : 0; }

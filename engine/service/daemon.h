@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "common/metrics.h"
 #include "common/time.h"
 #include "service/config.h"
 #include "storage/profile_catalog.h"
@@ -46,12 +47,16 @@ class Daemon {
 
  private:
   void add_estimate_routes();
+  void add_service_routes();
+  std::string render_metrics();
   Status recover(TaskStore& store);
   Status check_listener_is_safe() const;
   Config config_;
   std::string owner_;
   SystemClock clock_;
   ProviderRegistry providers_;
+  ExportMetrics export_metrics_;
+  LabeledCounter http_requests_;
   std::unique_ptr<DataDirLock> lock_;
   std::unique_ptr<ApiTokens> tokens_;
   std::unique_ptr<ProfileCatalog> profiles_;

@@ -12,13 +12,15 @@
 namespace cortex {
 
 ExportWorker::ExportWorker(const EngineSettings& settings, std::string owner, const ProfileCatalog& profiles,
-                           const Clock& clock, WakeSignal& stop, std::unique_ptr<TaskStore> store)
+                           const Clock& clock, WakeSignal& stop, std::unique_ptr<TaskStore> store,
+                           ExportMetrics& metrics)
     : settings_(settings),
       owner_(std::move(owner)),
       profiles_(profiles),
       clock_(clock),
       stop_(stop),
       store_(std::move(store)),
+      metrics_(metrics),
       rng_(std::random_device{}()) {}
 
 Database* ExportWorker::collection(std::string& error) {
@@ -80,6 +82,7 @@ void ExportWorker::process(const CursorLease& lease) {
       if (!r.ok()) spdlog::error("releasing cursor {} of task {}: {}", lease.cursor_index, lease.task_id.str(), r.error().message);
       return;
     }
+    auto batch_started = std::chrono::steady_clock::now();
     auto batch = (*extractor)->read(position, lease.range.last_key, options.batch_size);
     if (!batch.ok()) {
       collection_.reset();
@@ -94,7 +97,7 @@ void ExportWorker::process(const CursorLease& lease) {
       stored.item_count = batch->item_count;
       stored.bytes = static_cast<std::int64_t>(batch->json.size());
       stored.sha256 = Sha256::hex_of(batch->json);
-      auto outcome = store_with_retries(**provider, stored.file_name, batch->json, settings_.retry, stop_, rng_);
+      auto outcome = store_with_retries(**provider, stored.file_name, batch->json, settings_.retry, stop_, rng_, &metrics_);
       if (outcome.interrupted) {
         auto r = store_->release_cursor(lease, clock_.now());
         if (!r.ok()) spdlog::error("releasing cursor {}: {}", lease.cursor_index, r.error().message);
@@ -120,7 +123,13 @@ void ExportWorker::process(const CursorLease& lease) {
       spdlog::warn("task {} cursor {}: {}", lease.task_id.str(), lease.cursor_index, committed.error().message);
       return;
     }
+    metrics_.records_skipped.add(static_cast<std::int64_t>(batch->skipped.size()));
     if (batch->item_count > 0) {
+      metrics_.items_exported.add(batch->item_count);
+      metrics_.bytes_exported.add(stored.bytes);
+      metrics_.batches_stored.add();
+      metrics_.batch_seconds.observe(
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - batch_started).count());
       spdlog::debug("task {} cursor {} batch {}: {} item(s) stored as {}", lease.task_id.str(), lease.cursor_index,
                     batch_number, batch->item_count, stored.file_name);
       ++batch_number;

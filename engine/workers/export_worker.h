@@ -5,6 +5,7 @@
 #include <random>
 #include <string>
 
+#include "common/metrics.h"
 #include "common/sqlite_db.h"
 #include "common/wake_signal.h"
 #include "queue/task_store.h"
@@ -16,7 +17,7 @@ namespace cortex {
 class ExportWorker {
  public:
   ExportWorker(const EngineSettings& settings, std::string owner, const ProfileCatalog& profiles, const Clock& clock,
-               WakeSignal& stop, std::unique_ptr<TaskStore> store);
+               WakeSignal& stop, std::unique_ptr<TaskStore> store, ExportMetrics& metrics);
 
   // Leases and works one cursor to its end (or until stop/cancel). Returns false when there was none.
   bool work_one_cursor();
@@ -33,6 +34,7 @@ class ExportWorker {
   WakeSignal& stop_;
   std::unique_ptr<TaskStore> store_;
   std::unique_ptr<Database> collection_;
+  ExportMetrics& metrics_;
   std::mt19937_64 rng_;
 };
 

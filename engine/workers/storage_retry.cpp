@@ -40,7 +40,8 @@ OpenOutcome open_with_retries(const ProfileCatalog& profiles, const std::string&
 }
 
 StoreOutcome store_with_retries(StorageProvider& provider, const std::string& name, std::string_view content,
-                                const RetryPolicy& policy, WakeSignal& stop, std::mt19937_64& rng) {
+                                const RetryPolicy& policy, WakeSignal& stop, std::mt19937_64& rng,
+                                ExportMetrics* metrics) {
   StoreOutcome outcome;
   auto backoff = policy.initial_backoff;
   while (true) {
@@ -48,8 +49,10 @@ StoreOutcome store_with_retries(StorageProvider& provider, const std::string& na
     outcome.status = provider.store(name, content);
     if (outcome.status.ok()) return outcome;
     const Error& e = outcome.status.error();
+    if (metrics) metrics->storage_errors.add();
     // A refused name is a bug, not weather: retrying cannot help.
     if (!retryable(e) || outcome.attempts >= policy.max_attempts) return outcome;
+    if (metrics) metrics->storage_retries.add();
     auto wait = jittered(backoff, rng);
     spdlog::warn("storing {} to {} failed (attempt {} of {}): {}; retrying in {} ms", name, provider.location(),
                  outcome.attempts, policy.max_attempts, e.message, wait.count());

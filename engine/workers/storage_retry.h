@@ -5,6 +5,7 @@
 #include <string>
 #include <string_view>
 
+#include "common/metrics.h"
 #include "common/wake_signal.h"
 #include "storage/profile_catalog.h"
 #include "storage/storage_provider.h"
@@ -18,8 +19,10 @@ struct StoreOutcome {
   bool interrupted = false;  // shutdown came while waiting to retry
 };
 
+// `metrics` (optional) counts failed attempts and retries.
 StoreOutcome store_with_retries(StorageProvider& provider, const std::string& name, std::string_view content,
-                                const RetryPolicy& policy, WakeSignal& stop, std::mt19937_64& rng);
+                                const RetryPolicy& policy, WakeSignal& stop, std::mt19937_64& rng,
+                                ExportMetrics* metrics = nullptr);
 
 // Opens the profile's provider, retrying what may clear up (a folder that is briefly unreachable, a
 // service that is down). An unregistered profile or bad settings fail at once.

@@ -7,8 +7,9 @@
 
 namespace cortex {
 
-WorkerPool::WorkerPool(EngineSettings settings, std::string owner, const ProfileCatalog& profiles, const Clock& clock)
-    : settings_(std::move(settings)), owner_(std::move(owner)), profiles_(profiles), clock_(clock) {}
+WorkerPool::WorkerPool(EngineSettings settings, std::string owner, const ProfileCatalog& profiles, const Clock& clock,
+                       ExportMetrics& metrics)
+    : settings_(std::move(settings)), owner_(std::move(owner)), profiles_(profiles), clock_(clock), metrics_(metrics) {}
 
 WorkerPool::~WorkerPool() { stop(); }
 
@@ -22,7 +23,7 @@ Status WorkerPool::start() {
   }
   for (int i = 0; i < settings_.workers; ++i) {
     auto worker = std::make_shared<ExportWorker>(settings_, owner_ + "worker-" + std::to_string(i), profiles_, clock_,
-                                                 stop_, std::move(stores[static_cast<std::size_t>(i)]));
+                                                 stop_, std::move(stores[static_cast<std::size_t>(i)]), metrics_);
     threads_.emplace_back([this, worker] {
       while (!stop_.stopped()) {
         bool worked = false;

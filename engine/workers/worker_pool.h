@@ -8,6 +8,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/metrics.h"
 #include "common/wake_signal.h"
 #include "storage/profile_catalog.h"
 #include "workers/engine_settings.h"
@@ -16,7 +17,8 @@ namespace cortex {
 
 class WorkerPool {
  public:
-  WorkerPool(EngineSettings settings, std::string owner, const ProfileCatalog& profiles, const Clock& clock);
+  WorkerPool(EngineSettings settings, std::string owner, const ProfileCatalog& profiles, const Clock& clock,
+             ExportMetrics& metrics);
   ~WorkerPool();
 
   Status start();
@@ -30,6 +32,7 @@ class WorkerPool {
   std::string owner_;
   const ProfileCatalog& profiles_;
   const Clock& clock_;
+  ExportMetrics& metrics_;
   WakeSignal work_available_;
   WakeSignal stop_;
   std::vector<std::thread> threads_;

@@ -150,3 +150,46 @@ class SecretLeakTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class OperationalEndpointsTest(unittest.TestCase):
+    def test_health_ready_and_metrics_after_an_export(self):
+        ws = Workspace()
+        try:
+            run_cli("generate", "--collection", ws.collection, "--contacts", "40", "--interactions-per-contact", "3",
+                    "--seed", "33")
+            time.sleep(0.01)
+            daemon = Daemon(ws)
+            try:
+                status, body = daemon.request("GET", "/healthz", token="")
+                self.assertEqual((status, body), (200, {"Status": "Healthy"}))
+                status, body = daemon.request("GET", "/readyz", token="")
+                self.assertEqual((status, body), (200, {"Status": "Ready"}))
+                self.assertEqual(daemon.request("GET", "/metrics", token="")[0], 401)
+                task = daemon.register({"StorageProfile": "LocalExports", "BatchSize": 7})[1]["TaskId"]
+                final = daemon.wait_final(task)
+                self.assertEqual(final["Status"], 2)
+                status, text = daemon.request("GET", "/metrics", raw=True)
+                self.assertEqual(status, 200)
+                samples = {}
+                for line in text.splitlines():
+                    if line and not line.startswith("#"):
+                        name, value = line.rsplit(" ", 1)
+                        samples[name] = float(value)
+                self.assertEqual(samples['cortexd_tasks{status="Completed"}'], 1)
+                self.assertEqual(samples["cortexd_items_exported_total"], 120)
+                self.assertEqual(samples["cortexd_batches_stored_total"], final["Total"] // 7 + (1 if 120 % 7 else 0))
+                self.assertEqual(samples['cortexd_batch_duration_seconds_bucket{le="+Inf"}'],
+                                 samples["cortexd_batches_stored_total"])
+                self.assertGreater(samples["cortexd_bytes_exported_total"], 0)
+                self.assertEqual(samples["cortexd_storage_errors_total"], 0)
+                self.assertEqual(samples['cortexd_http_requests_total{route="POST export/tasks/interactions",status="200"}'], 1)
+                self.assertGreaterEqual(samples['cortexd_http_requests_total{route="/metrics",status="401"}'], 1)
+                os.rename(ws.collection, ws.collection + ".gone")
+                status, body = daemon.request("GET", "/readyz", token="")
+                self.assertEqual(status, 503)
+                self.assertIn("collection", body["Reason"])
+            finally:
+                daemon.stop()
+        finally:
+            ws.remove()
