@@ -160,21 +160,28 @@ Result<std::optional<TaskRecord>> TaskStore::request_cancel(const Guid& id, Time
   return after;
 }
 
-Result<std::optional<TaskRecord>> TaskStore::lease_task_for_split(const std::string& owner, Timestamp now, Ticks lease) {
-  auto tx = Transaction::begin(*db_);
-  if (!tx.ok()) return tx.error();
-  std::string stamp = format_timestamp(now);
-  auto pick = db_->prepare(
-      "SELECT Id FROM Tasks WHERE CancelRequested = 0 AND "
-      "(Status = 0 OR (Status = 1 AND Total IS NULL AND (LeaseExpires IS NULL OR LeaseExpires <= ?))) "
-      "ORDER BY Added, Id LIMIT 1");
+Result<std::optional<std::string>> TaskStore::pick_task_id(const char* sql, const std::string& stamp) {
+  auto pick = db_->prepare(sql);
   if (!pick.ok()) return pick.error();
   pick->bind(1, stamp);
   auto row = pick->step();
   if (!row.ok()) return row.error();
-  if (!*row) return std::optional<TaskRecord>{};
-  std::string id_text = pick->text(0);
-  pick->reset();
+  if (!*row) return std::optional<std::string>{};
+  return std::optional<std::string>(pick->text(0));
+}
+
+Result<std::optional<TaskRecord>> TaskStore::lease_task_for_split(const std::string& owner, Timestamp now, Ticks lease) {
+  auto tx = Transaction::begin(*db_);
+  if (!tx.ok()) return tx.error();
+  std::string stamp = format_timestamp(now);
+  auto picked = pick_task_id(
+      "SELECT Id FROM Tasks WHERE CancelRequested = 0 AND "
+      "(Status = 0 OR (Status = 1 AND Total IS NULL AND (LeaseExpires IS NULL OR LeaseExpires <= ?))) "
+      "ORDER BY Added, Id LIMIT 1",
+      stamp);
+  if (!picked.ok()) return picked.error();
+  if (!*picked) return std::optional<TaskRecord>{};
+  const std::string& id_text = **picked;
   auto update = db_->prepare(
       "UPDATE Tasks SET Status = 1, Started = coalesce(Started, ?1), Updated = ?1, LeaseOwner = ?2, LeaseExpires = ?3 "
       "WHERE Id = ?4");
@@ -231,18 +238,15 @@ Result<std::optional<TaskRecord>> TaskStore::lease_task_to_finish(const std::str
   auto tx = Transaction::begin(*db_);
   if (!tx.ok()) return tx.error();
   std::string stamp = format_timestamp(now);
-  auto pick = db_->prepare(
+  auto picked = pick_task_id(
       "SELECT Id FROM Tasks t WHERE Status = 1 AND Total IS NOT NULL AND CancelRequested = 0 "
       "AND (LeaseExpires IS NULL OR LeaseExpires <= ?) "
       "AND NOT EXISTS (SELECT 1 FROM Cursors c WHERE c.TaskId = t.Id AND c.State != 2) "
-      "ORDER BY Added LIMIT 1");
-  if (!pick.ok()) return pick.error();
-  pick->bind(1, stamp);
-  auto row = pick->step();
-  if (!row.ok()) return row.error();
-  if (!*row) return std::optional<TaskRecord>{};
-  std::string id_text = pick->text(0);
-  pick->reset();
+      "ORDER BY Added LIMIT 1",
+      stamp);
+  if (!picked.ok()) return picked.error();
+  if (!*picked) return std::optional<TaskRecord>{};
+  const std::string& id_text = **picked;
   auto update = db_->prepare("UPDATE Tasks SET LeaseOwner = ?, LeaseExpires = ? WHERE Id = ?");
   if (!update.ok()) return update.error();
   update->bind(1, owner).bind(2, format_timestamp(now + lease)).bind(3, id_text);

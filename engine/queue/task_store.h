@@ -119,6 +119,8 @@ class TaskStore {
  private:
   explicit TaskStore(std::unique_ptr<Database> db) : db_(std::move(db)) {}
   Result<std::optional<TaskRecord>> find_locked(const Guid& id);
+  // The Id of the first row of a one-parameter (a timestamp) query, if any.
+  Result<std::optional<std::string>> pick_task_id(const char* sql, const std::string& stamp);
   Status finish(const Guid& id, TaskStatus status, const std::optional<std::string>& error,
                 const std::optional<std::string>& description, Timestamp now);
 

@@ -6,6 +6,16 @@
 
 namespace cortex {
 
+void write_text_member(JsonWriter& w, Statement& row, const char* name, int column, bool all) {
+  if (!row.is_null(column) && !row.text_view(column).empty()) {
+    w.key(name);
+    w.string(row.text_view(column));
+  } else if (all) {
+    w.key(name);
+    w.null();
+  }
+}
+
 bool is_stored_timestamp(std::string_view t) {
   if (t.size() != 28) return false;
   static constexpr char shape[] = "dddd-dd-ddTdd:dd:dd.dddddddZ";

@@ -5,6 +5,7 @@
 #include <memory>
 #include <string>
 
+#include "common/json_writer.h"
 #include "common/sqlite_db.h"
 #include "queue/task_store.h"
 #include "workers/extraction_filter.h"
@@ -27,6 +28,9 @@ class BatchExtractor {
 };
 
 // `ignore_default_values`: members holding their type's default (null, 0, false, empty) are left out.
+// Writes a text column as a member: left out when null or empty, unless `all` asks for defaults too.
+void write_text_member(JsonWriter& w, Statement& row, const char* name, int column, bool all);
+
 // A stored timestamp in the one form the collection uses: "YYYY-MM-DDTHH:MM:SS.fffffffZ".
 bool is_stored_timestamp(std::string_view text);
 

@@ -68,15 +68,7 @@ Result<ExtractedBatch> ContactExtractor::read(std::int64_t after_key, std::int64
   const bool all = !ignore_defaults_;
   JsonWriter w(batch.json);
   w.begin_array();
-  auto text_member = [&](const char* name, int column) {
-    if (!rows_.is_null(column) && !rows_.text_view(column).empty()) {
-      w.key(name);
-      w.string(rows_.text_view(column));
-    } else if (all) {
-      w.key(name);
-      w.null();
-    }
-  };
+  auto text_member = [&](const char* name, int column) { write_text_member(w, rows_, name, column, all); };
   while (true) {
     auto row = rows_.step();
     if (!row.ok()) return row.error().with_context("reading contacts");
