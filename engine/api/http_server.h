@@ -1,4 +1,4 @@
-// HttpServer: HTTP/1.1 with keep-alive (Boost.Beast on Boost.Asio) in front of the API handler.
+// HttpServer: HTTP/1.1 with keep-alive (Boost.Beast on Boost.Asio), optionally over TLS, in front of the API handler.
 #pragma once
 
 #include <chrono>
@@ -22,6 +22,14 @@ struct HttpServerOptions {
   std::chrono::seconds read_timeout{30};     // per request (header and body), and per response write
   int max_connections = 256;                 // beyond: 503 and close
   std::chrono::seconds stop_timeout{10};     // how long stop() waits for requests in flight
+
+  // TLS (OpenSSL). An empty certificate file means plain HTTP. With one the listener speaks only
+  // TLS 1.2 or later; the TLS handshake is bounded by read_timeout like a request.
+  std::string tls_certificate_file;  // PEM: the server certificate first, then any intermediates
+  std::string tls_private_key_file;  // PEM, unencrypted; must match the certificate
+  // PEM CA certificates. When set, every client must present a certificate that verifies against
+  // them, or the handshake fails (no request is read).
+  std::string tls_client_ca_file;
 };
 
 // Answers one request. Called on io threads, concurrently; may block (SQLite).
@@ -34,10 +42,13 @@ class HttpServer {
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
 
-  // Binds and starts the io threads. A bind failure names the address and port.
+  // Loads the TLS files (if any), binds and starts the io threads. A bind failure names the address
+  // and port; a TLS file that is missing, unreadable or does not fit names the file and the OpenSSL reason.
   Status start();
   // The bound port (after start).
   std::uint16_t port() const;
+  // Whether the listener speaks TLS (a certificate file is configured).
+  bool tls() const;
   // Closes the acceptor and idle connections, lets requests in flight finish and answer
   // (with Connection: close), then joins the threads. Idempotent.
   void stop();

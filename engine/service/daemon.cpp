@@ -93,11 +93,14 @@ Status Daemon::start() {
   http.body_limit_bytes = config_.http.body_limit_bytes;
   http.read_timeout = std::chrono::seconds(config_.http.read_timeout_seconds);
   http.max_connections = config_.http.max_connections;
+  http.tls_certificate_file = config_.http.tls_certificate_file;
+  http.tls_private_key_file = config_.http.tls_private_key_file;
+  http.tls_client_ca_file = config_.http.tls_client_ca_file;
   server_ = std::make_unique<HttpServer>(http, [api = api_.get()](const ApiRequest& r) { return api->handle(r); });
   CORTEX_RETURN_IF_ERROR(server_->start());
   started_ = true;
-  spdlog::info("cortexd listening on http://{}:{}/sitecore/api/datatools/ (data {}, collection {}, {} worker(s))",
-               config_.http.address, server_->port(), config_.data_dir, config_.collection_path(), config_.workers);
+  spdlog::info("cortexd listening on {}://{}:{}/sitecore/api/datatools/ (data {}, collection {}, {} worker(s))",
+               server_->tls() ? "https" : "http", config_.http.address, server_->port(), config_.data_dir, config_.collection_path(), config_.workers);
   return Status::OK();
 }
 

@@ -193,3 +193,58 @@ class OperationalEndpointsTest(unittest.TestCase):
                 daemon.stop()
         finally:
             ws.remove()
+
+
+class TlsListenerTest(unittest.TestCase):
+    def test_a_tls_listener_may_bind_beyond_loopback_and_serves_https(self):
+        import http.client
+        import json
+        import ssl
+        ws = Workspace()
+        try:
+            pki = os.path.join(ws.root, "pki")
+            os.makedirs(pki)
+
+            def openssl(*args):
+                subprocess.run(["openssl", *args], cwd=pki, check=True, capture_output=True)
+
+            openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.crt", "-days", "2",
+                    "-subj", "/CN=cortexd test CA")
+            openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out", "server.csr",
+                    "-subj", "/CN=localhost")
+            with open(os.path.join(pki, "san.ext"), "w") as f:
+                f.write("subjectAltName=IP:127.0.0.1,DNS:localhost\n")
+            openssl("x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial",
+                    "-out", "server.crt", "-days", "2", "-extfile", "san.ext")
+            config = os.path.join(ws.root, "tls.yaml")
+            with open(config, "w") as f:
+                f.write(f"http:\n  tls_certificate_file: {pki}/server.crt\n  tls_private_key_file: {pki}/server.key\n")
+            run_cli("generate", "--collection", ws.collection, "--contacts", "5", "--interactions-per-contact", "1")
+            proc = subprocess.Popen([BIN, "serve", "--config", config, "--listen", "0.0.0.0:0", "--data-dir", ws.data_dir,
+                                     "--collection", ws.collection, "--profiles", ws.profiles],
+                                    stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+            try:
+                line = proc.stdout.readline()
+                self.assertIn("listening on", line)
+                port = int(line.strip().rsplit(":", 1)[1])
+                with open(os.path.join(ws.data_dir, "api-token")) as f:
+                    token = f.read().strip()
+                context = ssl.create_default_context(cafile=os.path.join(pki, "ca.crt"))
+                conn = http.client.HTTPSConnection("127.0.0.1", port, context=context, timeout=30)
+                conn.request("POST", API + "export/tasks/interactions", body=json.dumps({"StorageProfile": "LocalExports"}),
+                             headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"})
+                resp = conn.getresponse()
+                self.assertEqual(resp.status, 200)
+                self.assertIn("TaskId", json.loads(resp.read()))
+                conn.close()
+                untrusting = http.client.HTTPSConnection("127.0.0.1", port, context=ssl.create_default_context(),
+                                                         timeout=30)
+                with self.assertRaises(ssl.SSLError):
+                    untrusting.request("GET", "/healthz")
+                    untrusting.getresponse()
+            finally:
+                proc.terminate()
+                proc.wait(timeout=30)
+                proc.stdout.close()
+        finally:
+            ws.remove()
