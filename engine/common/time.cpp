@@ -3,6 +3,7 @@
 
 #include <cctype>
 #include <cstdio>
+#include <limits>
 
 namespace cortex {
 namespace {
@@ -94,6 +95,10 @@ std::optional<Timestamp> parse_timestamp(std::string_view text) {
   if (!ymd.ok()) return std::nullopt;
   Timestamp t = time_point_cast<Ticks>(sys_days{ymd}) + hours{h} + minutes{mi} + seconds{s} + Ticks{frac_ticks} -
                 minutes{offset_minutes};
+  // The stored form has four-digit years: an offset must not carry a time out of years 1..9999.
+  static const Timestamp earliest = time_point_cast<Ticks>(sys_days{year{1} / January / 1});
+  static const Timestamp after_latest = time_point_cast<Ticks>(sys_days{year{10000} / January / 1});
+  if (t < earliest || t >= after_latest) return std::nullopt;
   return t;
 }
 
@@ -147,7 +152,10 @@ std::optional<std::int64_t> parse_duration_ticks(std::string_view text) {
       else if (in_time && unit == 'S') unit_ticks = second;
       else return std::nullopt;  // years and months have no fixed length
       if (frac != 0 && unit != 'S') return std::nullopt;
-      total += whole * unit_ticks + frac;
+      // A TimeSpan holds at most 2^63 - 1 ticks; anything longer is refused, never wrapped.
+      __int128 sum = static_cast<__int128>(total) + static_cast<__int128>(whole) * unit_ticks + frac;
+      if (sum > std::numeric_limits<std::int64_t>::max()) return std::nullopt;
+      total = static_cast<std::int64_t>(sum);
       any = true;
     }
     if (!any) return std::nullopt;
@@ -163,6 +171,7 @@ std::optional<std::int64_t> parse_duration_ticks(std::string_view text) {
     for (std::size_t i = pos; i < dot; ++i) {
       if (!std::isdigit(static_cast<unsigned char>(text[i]))) return std::nullopt;
       d = d * 10 + (text[i] - '0');
+      if (d > 100'000'000) return std::nullopt;
     }
     pos = dot + 1;
   }
@@ -182,8 +191,10 @@ std::optional<std::int64_t> parse_duration_ticks(std::string_view text) {
       for (std::size_t i = digits; i < 7; ++i) frac *= 10;
     }
   }
-  if (h > 23 || m > 59 || s > 59) return std::nullopt;
-  std::int64_t total = ((d * 24 + h) * 60 + m) * 60 * second + s * second + frac;
+  if (h > 23 || m > 59 || s > 59 || d > 100'000'000) return std::nullopt;
+  __int128 sum = ((static_cast<__int128>(d) * 24 + h) * 60 + m) * 60 * second + static_cast<__int128>(s) * second + frac;
+  if (sum > std::numeric_limits<std::int64_t>::max()) return std::nullopt;
+  auto total = static_cast<std::int64_t>(sum);
   return negative ? -total : total;
 }
 
