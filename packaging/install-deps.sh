@@ -12,6 +12,8 @@ packages=(
   libgtest-dev libgmock-dev
   libssl-dev
   curl python3 ca-certificates
+  clang-14 libclang-rt-14-dev  # the libFuzzer targets of tests/fuzz (tests/tools/run-fuzzers.sh)
+  systemd  # systemd-analyze, for the unit checks of tests/e2e/service_test.py (no running systemd needed)
 )
 
 missing=()

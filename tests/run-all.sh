@@ -7,4 +7,6 @@ cd "$(dirname "$0")/.."
 bash packaging/install-deps.sh
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DCORTEXD_WERROR=ON
 cmake --build build -j"$(nproc)"
+# The Azure Blob tests run against Azurite; this installs it (pinned, into .tools/node) when missing.
+bash tests/tools/install-azurite.sh
 ctest --test-dir build --output-on-failure -j2 --timeout 900

@@ -3,7 +3,9 @@
 
 #include <boost/program_options.hpp>
 
+#include <chrono>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "service/config.h"
@@ -26,6 +28,7 @@ struct ConfigFlags {
   std::string listen;
   int workers = 0;
   std::string log_level;
+  std::string log_format;  // json or text; empty: text
 };
 void add_config_options(po::options_description& options, ConfigFlags& flags, bool with_service);
 // The file (when given), then each flag on top. Errors name the file line or the flag.
@@ -36,6 +39,16 @@ Result<Config> resolve_config(const ConfigFlags& flags);
 int parse_or_usage(const std::vector<std::string>& args, const po::options_description& options,
                    const po::positional_options_description& positional, po::variables_map& vm,
                    const std::string& usage_line);
+
+// How log lines look on stderr: `text` (the default) or `json`, one object a line:
+// {"time":"2024-05-01T10:00:00.123456Z","level":"info","message":"..."}. The choice is process-wide,
+// like the logger: resolve_config() records --log-format, setup_logging() and print_error() follow it.
+enum class LogFormat { Text, Json };
+Result<LogFormat> parse_log_format(const std::string& name);
+void set_log_format(LogFormat format);
+LogFormat log_format();
+// One JSON log line without its newline; invalid UTF-8 in `message` becomes U+FFFD.
+std::string json_log_line(std::chrono::system_clock::time_point time, std::string_view level, std::string_view message);
 
 void setup_logging(const std::string& level);
 void print_error(const std::string& message);

@@ -5,6 +5,11 @@
 
 #include "service/commands.h"
 
+namespace cortex::cli {
+// config_command.cpp (declared here rather than in commands.h, which another change owns).
+int config_command(const Args& args);
+}  // namespace cortex::cli
+
 namespace {
 
 void usage(std::ostream& out) {
@@ -12,6 +17,7 @@ void usage(std::ostream& out) {
          "Usage: cortexd COMMAND [options]   (cortexd COMMAND --help for its options)\n\n"
          "Commands:\n"
          "  serve      run the daemon: Web API, scheduler and export workers\n"
+         "  config     check a configuration file and its storage profiles (config check FILE)\n"
          "  submit     drop an export task into the queue database (daemon running or not)\n"
          "  status     print the status table, or one task's progress\n"
          "  cancel     cancel a task\n"
@@ -29,6 +35,7 @@ int main(int argc, char** argv) {
   using Command = int (*)(const cortex::cli::Args&);
   const std::map<std::string, Command> commands{
       {"serve", cortex::cli::serve},       {"submit", cortex::cli::submit},     {"status", cortex::cli::status},
+      {"config", cortex::cli::config_command},
       {"estimate", cortex::cli::estimate}, {"token", cortex::cli::token},
       {"cancel", cortex::cli::cancel},     {"profiles", cortex::cli::profiles}, {"import", cortex::cli::import},
       {"generate", cortex::cli::generate}, {"demo", cortex::cli::demo},

@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <fstream>
 
+#include "azure-blob/azure_blob_provider.h"
 #include "folder/folder_provider.h"
 #include "temp_dir.h"
 
@@ -14,7 +15,10 @@ namespace {
 
 class ProfileCatalogTest : public ::testing::Test {
  protected:
-  void SetUp() override { providers::register_folder_provider(registry_); }
+  void SetUp() override {
+    providers::register_folder_provider(registry_);
+    providers::register_azure_blob_provider(registry_);
+  }
   void write(const std::string& name, const std::string& text) { std::ofstream(dir_.file(name)) << text; }
   testing::TempDir dir_;
   ProviderRegistry registry_;
