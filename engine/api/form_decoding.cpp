@@ -85,7 +85,11 @@ Result<std::vector<std::pair<std::string, std::string>>> decode_form(std::string
     auto name = percent_decode(field.substr(0, eq), true);
     auto value = percent_decode(eq == std::string_view::npos ? std::string_view() : field.substr(eq + 1), true);
     if (!name.ok()) return name.error().with_context("the form body has a bad field name");
-    if (!value.ok()) return value.error().with_context("the form body has a bad value for '" + name.value() + "'");
+    if (!value.ok()) {
+      // The name is the client's text: clipped, so that an error answer stays small.
+      std::string shown = name.value().size() <= 64 ? name.value() : name.value().substr(0, 64) + "...";
+      return value.error().with_context("the form body has a bad value for '" + shown + "'");
+    }
     fields.emplace_back(std::move(name.value()), std::move(value.value()));
   }
   return fields;

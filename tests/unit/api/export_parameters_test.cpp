@@ -471,3 +471,13 @@ TEST(ContentType, MissingTypeWithEmptyBodyIsAnEmptyObject) {
 
 }  // namespace
 }  // namespace cortex
+
+// Found by fuzz_http_request (tests/fuzz/regressions/fuzz_http_request/form-value-error-echoes-whole-name.http).
+TEST(FormDecodingRegression, ABadValueErrorClipsALongParameterName) {
+  std::string name(5000, 'N');
+  auto outcome = cortex::parse_export_request(cortex::ExportKind::Interactions, "application/x-www-form-urlencoded",
+                                              name + "=%zz", [](const std::string& n) { return std::optional<std::string>(n); });
+  ASSERT_TRUE(outcome.bad_request);
+  EXPECT_LT(outcome.bad_request->size(), 300u);
+  EXPECT_NE(outcome.bad_request->find("NNNN..."), std::string::npos);
+}
