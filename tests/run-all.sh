@@ -9,6 +9,7 @@ cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DCORTEXD_WERROR=ON
 cmake --build build -j"$(nproc)"
 # The Azure Blob tests run against Azurite; this installs it (pinned, into .tools/node) when missing.
 bash tests/tools/install-azurite.sh
-ctest --test-dir build --output-on-failure -j2 --timeout 900
 # The libFuzzer targets of tests/fuzz, a bounded time each (FUZZ_SECONDS, 30 s here); a crash fails.
 FUZZ_SECONDS="${FUZZ_SECONDS:-30}" bash tests/tools/run-fuzzers.sh
+# Last, so that its summary closes the output.
+ctest --test-dir build --output-on-failure -j2 --timeout 900
