@@ -87,7 +87,13 @@ Result<std::vector<std::pair<std::string, std::string>>> decode_form(std::string
     if (!name.ok()) return name.error().with_context("the form body has a bad field name");
     if (!value.ok()) {
       // The name is the client's text: clipped, so that an error answer stays small.
-      std::string shown = name.value().size() <= 64 ? name.value() : name.value().substr(0, 64) + "...";
+      std::string shown = name.value();
+      if (shown.size() > 64) {
+        std::size_t cut = 64;
+        // Never inside a UTF-8 character: back up over continuation bytes.
+        while (cut > 0 && (static_cast<unsigned char>(shown[cut]) & 0xC0) == 0x80) --cut;
+        shown = shown.substr(0, cut) + "...";
+      }
       return value.error().with_context("the form body has a bad value for '" + shown + "'");
     }
     fields.emplace_back(std::move(name.value()), std::move(value.value()));

@@ -177,6 +177,8 @@ void check_outcome(ExportKind kind, const ExportRequestOutcome& outcome, bool pr
   if (outcome.bad_request) {
     FUZZ_CHECK(!outcome.bad_request->empty(), where);
     FUZZ_CHECK(outcome.bad_request->size() <= 1024, "echoed client text is clipped: " + where);
+    // Client text is cut at character boundaries: the answer would otherwise carry a replacement character.
+    FUZZ_CHECK(cortex::is_valid_utf8(*outcome.bad_request), "the message is not UTF-8: " + where);
   }
 }
 
