@@ -73,6 +73,15 @@ Result<Config> resolve_config(const ConfigFlags& flags) {
   return config;
 }
 
+std::optional<Config> resolve_config_or_report(const ConfigFlags& flags) {
+  auto config = resolve_config(flags);
+  if (!config.ok()) {
+    print_error(config.error().message);
+    return std::nullopt;
+  }
+  return std::move(*config);
+}
+
 int parse_or_usage(const std::vector<std::string>& args, const po::options_description& options,
                    const po::positional_options_description& positional, po::variables_map& vm,
                    const std::string& usage_line) {

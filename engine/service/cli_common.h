@@ -4,6 +4,7 @@
 #include <boost/program_options.hpp>
 
 #include <chrono>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -33,6 +34,8 @@ struct ConfigFlags {
 void add_config_options(po::options_description& options, ConfigFlags& flags, bool with_service);
 // The file (when given), then each flag on top. Errors name the file line or the flag.
 Result<Config> resolve_config(const ConfigFlags& flags);
+// The same, printing the error (for the subcommands, which then exit with kExitUsage).
+std::optional<Config> resolve_config_or_report(const ConfigFlags& flags);
 
 // Parses `args` against `options` (with positional names); prints usage for --help.
 // Returns -1 to go on, or the exit code to return now.

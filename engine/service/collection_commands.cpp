@@ -40,11 +40,8 @@ int import(const Args& args) {
     print_error("import: name at least one input file");
     return kExitUsage;
   }
-  auto config = resolve_config(flags);
-  if (!config.ok()) {
-    print_error(config.error().message);
-    return kExitUsage;
-  }
+  auto config = resolve_config_or_report(flags);
+  if (!config) return kExitUsage;
   setup_logging(config->log_level);
   auto path = collection_path(*config);
   auto db = create_collection(path);
@@ -88,11 +85,8 @@ int generate(const Args& args) {
     print_error("generate: --contacts and --interactions-per-contact must not be negative");
     return kExitUsage;
   }
-  auto config = resolve_config(flags);
-  if (!config.ok()) {
-    print_error(config.error().message);
-    return kExitUsage;
-  }
+  auto config = resolve_config_or_report(flags);
+  if (!config) return kExitUsage;
   setup_logging(config->log_level);
   auto path = collection_path(*config);
   auto db = create_collection(path);

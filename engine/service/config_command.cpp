@@ -36,11 +36,8 @@ int config_command(const Args& args) {
     return kExitUsage;
   }
   flags.config_file = file;
-  auto config = resolve_config(flags);
-  if (!config.ok()) {
-    print_error(config.error().message);
-    return kExitUsage;
-  }
+  auto config = resolve_config_or_report(flags);
+  if (!config) return kExitUsage;
 
   // Plugin load failures are logged by register_providers (warn); the profile errors are reported
   // below, so the catalog's own log lines would only repeat them.

@@ -134,11 +134,8 @@ int submit(const Args& args) {
                               "cortexd submit interactions|contacts --storage-profile NAME [--batch-size N] [...]");
       rc >= 0)
     return rc;
-  auto config = resolve_config(flags);
-  if (!config.ok()) {
-    print_error(config.error().message);
-    return kExitUsage;
-  }
+  auto config = resolve_config_or_report(flags);
+  if (!config) return kExitUsage;
   setup_logging(flags.log_level.empty() ? "warn" : config->log_level);
   auto options_ok = validated_options(export_flags, vm, *config, true);
   if (!options_ok) return kExitUsage;
@@ -171,11 +168,8 @@ int estimate(const Args& args) {
                               "[--start-percentile X --end-percentile Y]");
       rc >= 0)
     return rc;
-  auto config = resolve_config(flags);
-  if (!config.ok()) {
-    print_error(config.error().message);
-    return kExitUsage;
-  }
+  auto config = resolve_config_or_report(flags);
+  if (!config) return kExitUsage;
   setup_logging(flags.log_level.empty() ? "warn" : config->log_level);
   auto options_ok = validated_options(export_flags, vm, *config, false);
   if (!options_ok) return kExitUsage;
@@ -199,11 +193,8 @@ int status(const Args& args) {
   po::variables_map vm;
   if (int rc = parse_or_usage(args, options, positional, vm, "cortexd status [TASKID] [--data-dir DIR]"); rc >= 0)
     return rc;
-  auto config = resolve_config(flags);
-  if (!config.ok()) {
-    print_error(config.error().message);
-    return kExitUsage;
-  }
+  auto config = resolve_config_or_report(flags);
+  if (!config) return kExitUsage;
   setup_logging(flags.log_level.empty() ? "warn" : config->log_level);
   auto store = open_existing_store(*config);
   if (!store.ok()) {
@@ -259,11 +250,8 @@ int cancel(const Args& args) {
   po::variables_map vm;
   if (int rc = parse_or_usage(args, options, positional, vm, "cortexd cancel TASKID [--data-dir DIR]"); rc >= 0)
     return rc;
-  auto config = resolve_config(flags);
-  if (!config.ok()) {
-    print_error(config.error().message);
-    return kExitUsage;
-  }
+  auto config = resolve_config_or_report(flags);
+  if (!config) return kExitUsage;
   setup_logging(flags.log_level.empty() ? "warn" : config->log_level);
   if (task_id.empty()) {
     print_error("cancel: name the task: cortexd cancel TASKID");
@@ -299,11 +287,8 @@ int profiles(const Args& args) {
   add_config_options(options, flags, false);
   po::variables_map vm;
   if (int rc = parse_or_usage(args, options, {}, vm, "cortexd profiles [--profiles DIR]"); rc >= 0) return rc;
-  auto config = resolve_config(flags);
-  if (!config.ok()) {
-    print_error(config.error().message);
-    return kExitUsage;
-  }
+  auto config = resolve_config_or_report(flags);
+  if (!config) return kExitUsage;
   setup_logging("off");
   ProviderRegistry providers;
   register_providers(providers, config->plugins_dir);

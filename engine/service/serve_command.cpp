@@ -117,11 +117,8 @@ int serve(const Args& args) {
                                                     "[--log-format text|json]");
       rc >= 0)
     return rc;
-  auto config = resolve_config(flags);
-  if (!config.ok()) {
-    print_error(config.error().message);
-    return kExitUsage;
-  }
+  auto config = resolve_config_or_report(flags);
+  if (!config) return kExitUsage;
   setup_logging(config->log_level);
   return serve_platform(*config);
 }

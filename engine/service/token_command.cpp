@@ -31,11 +31,8 @@ int token(const Args& args) {
     print_error("token: --role must be data-admin or reader, not '" + role_text + "'");
     return kExitUsage;
   }
-  auto config = resolve_config(flags);
-  if (!config.ok()) {
-    print_error(config.error().message);
-    return kExitUsage;
-  }
+  auto config = resolve_config_or_report(flags);
+  if (!config) return kExitUsage;
   std::error_code ec;
   std::filesystem::create_directories(config->data_dir, ec);
   auto token = ApiTokens::create(config->data_dir, *role);
