@@ -53,6 +53,8 @@ CREATE TABLE IF NOT EXISTS Cursors (
   PRIMARY KEY (TaskId, CursorIndex)
 );
 CREATE INDEX IF NOT EXISTS Cursors_State ON Cursors (State, LeaseExpires);
+-- A worker leases the lowest ready cursors of a task: found without walking the done ones.
+CREATE INDEX IF NOT EXISTS Cursors_Work ON Cursors (TaskId, State, CursorIndex);
 
 -- One row per stored batch file: what the manifest lists.
 CREATE TABLE IF NOT EXISTS StoredBatches (

@@ -107,7 +107,10 @@ Result<std::unique_ptr<Database>> Database::open(const std::string& path, Mode m
   return db;
 }
 
-Database::~Database() { sqlite3_close_v2(db_); }
+Database::~Database() {
+  cache_.clear();
+  sqlite3_close_v2(db_);
+}
 
 Status Database::exec(std::string_view sql) {
   std::string text(sql);
@@ -131,6 +134,18 @@ Result<Statement> Database::prepare(std::string_view sql) {
                       "SQLite cannot prepare \"" + std::string(sql.substr(0, 120)) + "\": " + sqlite3_errmsg(db_));
   }
   return Statement(db_, stmt);
+}
+
+Result<Statement*> Database::cached(std::string_view sql) {
+  auto it = cache_.find(sql);
+  if (it == cache_.end()) {
+    auto st = prepare(sql);
+    if (!st.ok()) return st.error();
+    it = cache_.emplace(std::string(sql), std::move(*st)).first;
+  } else {
+    it->second.reset();
+  }
+  return &it->second;
 }
 
 std::int64_t Database::last_insert_rowid() const { return sqlite3_last_insert_rowid(db_); }

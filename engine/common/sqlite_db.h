@@ -4,6 +4,8 @@
 #include <sqlite3.h>
 
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -72,6 +74,10 @@ class Database {
 
   Status exec(std::string_view sql);
   Result<Statement> prepare(std::string_view sql);
+  // The connection's own prepared copy of `sql`, reset and unbound, kept for the next call: for
+  // statements run once per batch or request, where preparing would cost more than running.
+  // Valid while the Database lives; not for two uses at once.
+  Result<Statement*> cached(std::string_view sql);
   std::int64_t last_insert_rowid() const;
   const std::string& path() const { return path_; }
   sqlite3* handle() const { return db_; }
@@ -80,6 +86,7 @@ class Database {
   Database(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
   sqlite3* db_;
   std::string path_;
+  std::map<std::string, Statement, std::less<>> cache_;
 };
 
 // BEGIN IMMEDIATE on construction; rolls back unless commit() succeeded.

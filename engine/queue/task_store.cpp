@@ -2,6 +2,8 @@
 // daemons or a CLI writing the same database never see each other's half-done changes.
 #include "queue/task_store.h"
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
@@ -73,6 +75,49 @@ Result<TaskRecord> TaskStore::register_task(const ExportOptions& options, Timest
   // Autocommit: the row is durable (WAL, committed) when run() returns.
   CORTEX_RETURN_IF_ERROR(st->run());
   return t;
+}
+
+// --- Group registration (RegistrationBatcher) ---
+
+Result<std::vector<Result<TaskRecord>>> TaskStore::register_tasks(const std::vector<NewTask>& tasks) {
+  std::vector<Result<TaskRecord>> out;
+  if (tasks.empty()) return out;
+  out.reserve(tasks.size());
+  const std::string group = "registering a group of " + std::to_string(tasks.size()) + " task(s)";
+  auto tx = Transaction::begin(*db_);
+  if (!tx.ok()) return tx.error().with_context(group);
+  // The row register_task inserts; prepared once for the group.
+  auto st = db_->prepare(
+      "INSERT INTO Tasks (Id, Added, Updated, ConcurrencyToken, Status, Type, Progress, Description, Options) "
+      "VALUES (?, ?, ?, ?, 0, 1, 0, ?, ?)");
+  if (!st.ok()) return st.error().with_context(group);
+  for (const auto& task : tasks) {
+    TaskRecord t;
+    t.id = Guid::random();
+    t.added = task.registered;
+    t.updated = task.registered;
+    t.options = task.options;
+    t.description = initial_description(task.options);
+    std::string stamp = format_timestamp(task.registered);
+    st->bind(1, t.id.str()).bind(2, stamp).bind(3, stamp).bind(4, Guid::random().str()).bind(5, t.description);
+    st->bind(6, task.options.to_json().dump());
+    auto inserted = st->run();
+    if (!inserted.ok()) {
+      // A failed statement is undone alone and the transaction goes on, except after errors such as
+      // SQLITE_FULL or SQLITE_IOERR, where SQLite may roll back the whole transaction: then none
+      // of the group is (or will be) committed.
+      if (sqlite3_get_autocommit(db_->handle()) != 0) {
+        return inserted.error().with_context(group + " (the transaction was rolled back)");
+      }
+      out.push_back(inserted.error().with_context("task " + t.id.str()));
+      continue;
+    }
+    out.push_back(std::move(t));
+  }
+  // One commit, one sync (synchronous=FULL): every row above is durable once this succeeds.
+  auto committed = (*tx)->commit();
+  if (!committed.ok()) return committed.error().with_context(group + " (commit)");
+  return out;
 }
 
 Result<std::optional<TaskRecord>> TaskStore::find_locked(const Guid& id) {
@@ -380,132 +425,223 @@ Result<std::int64_t> TaskStore::remove_expired(Timestamp now) {
   return static_cast<std::int64_t>(sqlite3_changes(db_->handle()));
 }
 
+namespace {
+
+// A cursor lease is a promise to no one outside this process: start-up recovery releases every lease, and a lease
+// lost with the power only means a cursor resumes from its stored position. So its commit need not wait for the
+// disk (synchronous=NORMAL for that one transaction); the next durable commit on this connection carries it to disk
+// anyway, as WAL frames reach the disk in order.
+class RelaxedDurability {
+ public:
+  static Result<std::unique_ptr<RelaxedDurability>> begin(Database& db) {
+    CORTEX_RETURN_IF_ERROR(db.exec("PRAGMA synchronous=NORMAL"));
+    return std::unique_ptr<RelaxedDurability>(new RelaxedDurability(db));
+  }
+  ~RelaxedDurability() {
+    auto restored = db_.exec("PRAGMA synchronous=FULL");
+    if (!restored.ok()) spdlog::error("restoring synchronous=FULL on the task store: {}", restored.error().message);
+  }
+  RelaxedDurability(const RelaxedDurability&) = delete;
+  RelaxedDurability& operator=(const RelaxedDurability&) = delete;
+
+ private:
+  explicit RelaxedDurability(Database& db) : db_(db) {}
+  Database& db_;
+};
+
+}  // namespace
+
 Result<std::optional<CursorLease>> TaskStore::lease_cursor(const std::string& owner, Timestamp now, Ticks lease) {
+  auto leases = lease_cursors(owner, now, lease, 1);
+  if (!leases.ok()) return leases.error();
+  if (leases->empty()) return std::optional<CursorLease>{};
+  return std::optional<CursorLease>(std::move(leases->front()));
+}
+
+Result<std::vector<CursorLease>> TaskStore::lease_cursors(const std::string& owner, Timestamp now, Ticks lease,
+                                                          std::int64_t max_items) {
+  auto relaxed = RelaxedDurability::begin(*db_);
+  if (!relaxed.ok()) return relaxed.error();
   auto tx = Transaction::begin(*db_);
   if (!tx.ok()) return tx.error();
   std::string stamp = format_timestamp(now);
-  auto pick = db_->prepare(
-      "SELECT c.TaskId, c.CursorIndex, c.FirstKey, c.LastKey, c.ItemCount, c.Position, c.BatchesDone, c.ItemsDone, "
-      "t.Added, t.Options FROM Cursors c JOIN Tasks t ON t.Id = c.TaskId "
-      "WHERE t.Status = 1 AND t.CancelRequested = 0 AND t.Total IS NOT NULL "
-      "AND (c.State = 0 OR (c.State = 1 AND c.LeaseExpires <= ?)) "
-      "ORDER BY t.Added, c.TaskId, c.CursorIndex LIMIT 1");
-  if (!pick.ok()) return pick.error();
-  pick->bind(1, stamp);
-  auto row = pick->step();
-  if (!row.ok()) return row.error();
-  if (!*row) return std::optional<CursorLease>{};
-  CursorLease l;
-  l.task_id = *Guid::parse(pick->text_view(0));
-  l.cursor_index = pick->int64(1);
-  l.range = {pick->int64(2), pick->int64(3), pick->int64(4)};
-  l.position = pick->int64(5);
-  l.batches_done = pick->int64(6);
-  l.items_done = pick->int64(7);
-  l.owner = owner;
-  auto added = parse_timestamp(pick->text_view(8));
-  if (!added) return make_error(ErrorCode::Corruption, "task " + l.task_id.str() + " has an invalid Added time");
-  l.task_added = *added;
-  nlohmann::json options = nlohmann::json::parse(pick->text_view(9), nullptr, false);
-  auto parsed = ExportOptions::from_json(options);
-  if (!parsed.ok()) return parsed.error().with_context("task " + l.task_id.str());
-  l.options = *parsed;
-  pick->reset();
-  auto update = db_->prepare(
+  std::vector<CursorLease> leases;
+  auto tasks = db_->cached(
+      "SELECT Id, Added, Options FROM Tasks WHERE Status = 1 AND CancelRequested = 0 AND Total IS NOT NULL "
+      "ORDER BY Added, Id");
+  if (!tasks.ok()) return tasks.error();
+  Statement& task = **tasks;
+  // Cursors whose lease lapsed first (their work had begun), then ready ones, each in index order.
+  constexpr const char* kPicks[] = {
+      "SELECT CursorIndex, FirstKey, LastKey, ItemCount, Position, BatchesDone, ItemsDone FROM Cursors "
+      "WHERE TaskId = ?1 AND State = 1 AND LeaseExpires <= ?2 ORDER BY CursorIndex",
+      "SELECT CursorIndex, FirstKey, LastKey, ItemCount, Position, BatchesDone, ItemsDone FROM Cursors "
+      "WHERE TaskId = ?1 AND State = 0 AND ?2 IS NOT NULL ORDER BY CursorIndex"};
+  std::int64_t items = 0;
+  while (leases.empty()) {
+    auto row = task.step();
+    if (!row.ok()) return row.error();
+    if (!*row) break;
+    CursorLease l;
+    l.task_id = *Guid::parse(task.text_view(0));
+    l.owner = owner;
+    auto added = parse_timestamp(task.text_view(1));
+    if (!added) return make_error(ErrorCode::Corruption, "task " + l.task_id.str() + " has an invalid Added time");
+    l.task_added = *added;
+    nlohmann::json options = nlohmann::json::parse(task.text_view(2), nullptr, false);
+    auto parsed = ExportOptions::from_json(options);
+    if (!parsed.ok()) return parsed.error().with_context("task " + l.task_id.str());
+    l.options = *parsed;
+    const std::string task_id = l.task_id.str();
+    for (const char* sql : kPicks) {
+      auto pick = db_->cached(sql);
+      if (!pick.ok()) return pick.error();
+      (*pick)->bind(1, task_id).bind(2, stamp);
+      while (items < max_items) {
+        auto cursor = (*pick)->step();
+        if (!cursor.ok()) return cursor.error();
+        if (!*cursor) break;
+        CursorLease c = l;
+        c.cursor_index = (*pick)->int64(0);
+        c.range = {(*pick)->int64(1), (*pick)->int64(2), (*pick)->int64(3)};
+        c.position = (*pick)->int64(4);
+        c.batches_done = (*pick)->int64(5);
+        c.items_done = (*pick)->int64(6);
+        items += std::max<std::int64_t>(1, c.range.item_count - c.items_done);
+        leases.push_back(std::move(c));
+      }
+      (*pick)->reset();
+    }
+  }
+  task.reset();
+  if (leases.empty()) return leases;
+  auto update = db_->cached(
       "UPDATE Cursors SET State = 1, LeaseOwner = ?, LeaseExpires = ? WHERE TaskId = ? AND CursorIndex = ?");
   if (!update.ok()) return update.error();
-  update->bind(1, owner).bind(2, format_timestamp(now + lease)).bind(3, l.task_id.str()).bind(4, l.cursor_index);
-  CORTEX_RETURN_IF_ERROR(update->run());
+  const std::string expires = format_timestamp(now + lease);
+  for (const auto& l : leases) {
+    (*update)->bind(1, owner).bind(2, expires).bind(3, l.task_id.str()).bind(4, l.cursor_index);
+    CORTEX_RETURN_IF_ERROR((*update)->run());
+  }
   CORTEX_RETURN_IF_ERROR((*tx)->commit());
-  return std::optional<CursorLease>(std::move(l));
+  return leases;
 }
 
 Result<BatchCommitOutcome> TaskStore::commit_batch(const CursorLease& lease, const StoredBatch& batch,
                                                    const std::vector<SkippedRecord>& skipped,
                                                    std::int64_t new_position, bool cursor_done, Timestamp now,
                                                    Ticks lease_time) {
-  auto tx = Transaction::begin(*db_);
-  if (!tx.ok()) return tx.error();
-  std::string stamp = format_timestamp(now);
-  auto check = db_->prepare(
-      "SELECT c.State, c.LeaseOwner, c.Position, t.Status, t.CancelRequested FROM Cursors c JOIN Tasks t ON t.Id = c.TaskId "
-      "WHERE c.TaskId = ? AND c.CursorIndex = ?");
-  if (!check.ok()) return check.error();
-  check->bind(1, lease.task_id.str()).bind(2, lease.cursor_index);
-  auto row = check->step();
-  if (!row.ok()) return row.error();
-  if (!*row || check->int64(0) != 1 || check->text(1) != lease.owner) {
+  std::vector<BatchCommit> one{{&lease, batch, skipped, new_position, cursor_done}};
+  auto outcomes = commit_batches(one, now, lease_time);
+  if (!outcomes.ok()) return outcomes.error();
+  const auto& outcome = outcomes->front();
+  if (outcome.lease_lost) {
     return make_error(ErrorCode::Conflict, "the lease on cursor " + std::to_string(lease.cursor_index) + " of task " +
                                                lease.task_id.str() + " was lost");
   }
-  std::int64_t stored_position = check->int64(2);
-  auto task_status = static_cast<TaskStatus>(check->int64(3));
-  bool cancel = check->int64(4) != 0;
-  check->reset();
+  return outcome;
+}
+
+Result<std::vector<BatchCommitOutcome>> TaskStore::commit_batches(const std::vector<BatchCommit>& commits,
+                                                                  Timestamp now, Ticks lease_time) {
+  auto tx = Transaction::begin(*db_);
+  if (!tx.ok()) return tx.error();
+  std::vector<BatchCommitOutcome> outcomes;
+  outcomes.reserve(commits.size());
+  for (const auto& c : commits) {
+    auto outcome = commit_one(c, now, lease_time);
+    if (!outcome.ok()) return outcome.error();
+    outcomes.push_back(*outcome);
+  }
+  CORTEX_RETURN_IF_ERROR((*tx)->commit());
+  return outcomes;
+}
+
+Result<BatchCommitOutcome> TaskStore::commit_one(const BatchCommit& c, Timestamp now, Ticks lease_time) {
+  const CursorLease& lease = *c.lease;
+  const StoredBatch& batch = c.batch;
+  const std::string task_id = lease.task_id.str();
+  std::string stamp = format_timestamp(now);
   BatchCommitOutcome outcome;
-  outcome.cursor_done = cursor_done;
+  outcome.cursor_done = c.cursor_done;
+  auto check = db_->cached(
+      "SELECT c.State, c.LeaseOwner, c.Position, t.Status, t.CancelRequested FROM Cursors c JOIN Tasks t ON t.Id = c.TaskId "
+      "WHERE c.TaskId = ? AND c.CursorIndex = ?");
+  if (!check.ok()) return check.error();
+  (*check)->bind(1, task_id).bind(2, lease.cursor_index);
+  auto row = (*check)->step();
+  if (!row.ok()) return row.error();
+  if (!*row || (*check)->int64(0) != 1 || (*check)->text_view(1) != lease.owner) {
+    (*check)->reset();
+    outcome.lease_lost = true;
+    outcome.keep_going = false;
+    return outcome;
+  }
+  std::int64_t stored_position = (*check)->int64(2);
+  auto task_status = static_cast<TaskStatus>((*check)->int64(3));
+  bool cancel = (*check)->int64(4) != 0;
+  (*check)->reset();
   if (task_status != TaskStatus::Processing) {
     outcome.keep_going = false;
-    CORTEX_RETURN_IF_ERROR((*tx)->commit());
     return outcome;
   }
   if (batch.item_count > 0) {
-    auto insert = db_->prepare(
+    auto insert = db_->cached(
         "INSERT OR REPLACE INTO StoredBatches (TaskId, CursorIndex, BatchNumber, FileName, ItemCount, Bytes, Sha256) "
         "VALUES (?, ?, ?, ?, ?, ?, ?)");
     if (!insert.ok()) return insert.error();
-    insert->bind(1, lease.task_id.str()).bind(2, lease.cursor_index).bind(3, batch.batch_number);
-    insert->bind(4, batch.file_name).bind(5, batch.item_count).bind(6, batch.bytes).bind(7, batch.sha256);
-    CORTEX_RETURN_IF_ERROR(insert->run());
+    (*insert)->bind(1, task_id).bind(2, lease.cursor_index).bind(3, batch.batch_number);
+    (*insert)->bind(4, batch.file_name).bind(5, batch.item_count).bind(6, batch.bytes).bind(7, batch.sha256);
+    CORTEX_RETURN_IF_ERROR((*insert)->run());
   }
-  if (!skipped.empty() && new_position > stored_position) {
-    auto insert = db_->prepare(
+  if (!c.skipped.empty() && c.new_position > stored_position) {
+    auto insert = db_->cached(
         "INSERT OR IGNORE INTO SkippedRecords (TaskId, CursorIndex, RecordKey, RecordId, Reason) VALUES (?, ?, ?, ?, ?)");
     if (!insert.ok()) return insert.error();
     std::int64_t added = 0;
-    for (const auto& r : skipped) {
-      insert->bind(1, lease.task_id.str()).bind(2, lease.cursor_index).bind(3, r.key).bind(4, r.id).bind(5, r.reason);
-      CORTEX_RETURN_IF_ERROR(insert->run());
+    for (const auto& r : c.skipped) {
+      (*insert)->bind(1, task_id).bind(2, lease.cursor_index).bind(3, r.key).bind(4, r.id).bind(5, r.reason);
+      CORTEX_RETURN_IF_ERROR((*insert)->run());
       added += sqlite3_changes(db_->handle());
     }
-    auto total = db_->prepare("UPDATE Tasks SET Total = Total - ? WHERE Id = ?");
+    auto total = db_->cached("UPDATE Tasks SET Total = Total - ? WHERE Id = ?");
     if (!total.ok()) return total.error();
-    total->bind(1, added).bind(2, lease.task_id.str());
-    CORTEX_RETURN_IF_ERROR(total->run());
+    (*total)->bind(1, added).bind(2, task_id);
+    CORTEX_RETURN_IF_ERROR((*total)->run());
   }
   // Release the lease with the last batch, or when a cancel waits for this batch.
-  bool release = cursor_done || cancel;
-  auto update = db_->prepare(
+  bool release = c.cursor_done || cancel;
+  auto update = db_->cached(
       "UPDATE Cursors SET Position = ?1, BatchesDone = BatchesDone + ?2, ItemsDone = ItemsDone + ?3, "
       "State = ?4, LeaseOwner = CASE WHEN ?5 THEN NULL ELSE LeaseOwner END, "
       "LeaseExpires = CASE WHEN ?5 THEN NULL ELSE ?6 END WHERE TaskId = ?7 AND CursorIndex = ?8");
   if (!update.ok()) return update.error();
-  update->bind(1, new_position).bind(2, static_cast<std::int64_t>(batch.item_count > 0 ? 1 : 0));
-  update->bind(3, batch.item_count + static_cast<std::int64_t>(skipped.size()));
-  update->bind(4, static_cast<std::int64_t>(cursor_done ? 2 : (cancel ? 0 : 1)));
-  update->bind(5, static_cast<std::int64_t>(release)).bind(6, format_timestamp(now + lease_time));
-  update->bind(7, lease.task_id.str()).bind(8, lease.cursor_index);
-  CORTEX_RETURN_IF_ERROR(update->run());
-  if (new_position > stored_position && batch.item_count > 0) {
-    auto progress = db_->prepare("UPDATE Tasks SET Progress = Progress + ?, Updated = ? WHERE Id = ?");
+  (*update)->bind(1, c.new_position).bind(2, static_cast<std::int64_t>(batch.item_count > 0 ? 1 : 0));
+  (*update)->bind(3, batch.item_count + static_cast<std::int64_t>(c.skipped.size()));
+  (*update)->bind(4, static_cast<std::int64_t>(c.cursor_done ? 2 : (cancel ? 0 : 1)));
+  (*update)->bind(5, static_cast<std::int64_t>(release)).bind(6, format_timestamp(now + lease_time));
+  (*update)->bind(7, task_id).bind(8, lease.cursor_index);
+  CORTEX_RETURN_IF_ERROR((*update)->run());
+  if (c.new_position > stored_position && batch.item_count > 0) {
+    auto progress = db_->cached("UPDATE Tasks SET Progress = Progress + ?, Updated = ? WHERE Id = ?");
     if (!progress.ok()) return progress.error();
-    progress->bind(1, batch.item_count).bind(2, stamp).bind(3, lease.task_id.str());
-    CORTEX_RETURN_IF_ERROR(progress->run());
+    (*progress)->bind(1, batch.item_count).bind(2, stamp).bind(3, task_id);
+    CORTEX_RETURN_IF_ERROR((*progress)->run());
   }
   if (cancel) {
     outcome.keep_going = false;
-    auto live = db_->prepare("SELECT count(*) FROM Cursors WHERE TaskId = ? AND State = 1 AND LeaseExpires > ?");
+    auto live = db_->cached("SELECT count(*) FROM Cursors WHERE TaskId = ? AND State = 1 AND LeaseExpires > ?");
     if (!live.ok()) return live.error();
-    live->bind(1, lease.task_id.str()).bind(2, stamp);
-    auto r = live->step();
+    (*live)->bind(1, task_id).bind(2, stamp);
+    auto r = (*live)->step();
     if (!r.ok()) return r.error();
-    if (live->int64(0) == 0) {
-      live->reset();
+    std::int64_t live_leases = (*live)->int64(0);
+    (*live)->reset();
+    if (live_leases == 0) {
       CORTEX_RETURN_IF_ERROR(finish(lease.task_id, TaskStatus::Canceled, std::nullopt, std::nullopt, now));
-      spdlog::info("task {} canceled after its batch in flight", lease.task_id.str());
+      spdlog::info("task {} canceled after its batch in flight", task_id);
     }
   }
-  CORTEX_RETURN_IF_ERROR((*tx)->commit());
   return outcome;
 }
 

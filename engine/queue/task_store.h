@@ -54,7 +54,17 @@ struct SkippedRecord {
 // What a worker learns when it commits a batch: whether to go on with this cursor.
 struct BatchCommitOutcome {
   bool cursor_done = false;
-  bool keep_going = true;  // false when the task is canceled, failed, or the lease was lost
+  bool keep_going = true;   // false when the task is canceled, failed, or the lease was lost
+  bool lease_lost = false;  // the cursor is no longer the caller's: nothing of this batch was recorded
+};
+
+// One batch of a leased cursor to record (see TaskStore::commit_batch).
+struct BatchCommit {
+  const CursorLease* lease = nullptr;
+  StoredBatch batch;
+  std::vector<SkippedRecord> skipped;
+  std::int64_t new_position = 0;
+  bool cursor_done = false;
 };
 
 class TaskStore {
@@ -71,6 +81,16 @@ class TaskStore {
   // A Pending task, or a Processing one with no live lease, is Canceled at once; a Processing one
   // with a batch in flight is marked and becomes Canceled when that batch completes. Final: unchanged.
   Result<std::optional<TaskRecord>> request_cancel(const Guid& id, Timestamp now);
+
+  // --- Group registration (RegistrationBatcher) ---
+  struct NewTask {
+    ExportOptions options;
+    Timestamp registered{};  // the registration instant, stored as Added
+  };
+  // Inserts Pending tasks, in order, in one transaction: the group costs one commit (one sync).
+  // An outer error means nothing of the group was committed. An inner error means that registration
+  // alone was left out (SQLite undid just its INSERT); the others are durable when this returns.
+  Result<std::vector<Result<TaskRecord>>> register_tasks(const std::vector<NewTask>& tasks);
 
   // --- Scheduler ---
   // Leases the oldest task that needs splitting (Pending, or Processing without Total whose split
@@ -106,12 +126,20 @@ class TaskStore {
   // --- Workers ---
   // Leases the next ready cursor of a Processing task (or one whose lease lapsed).
   Result<std::optional<CursorLease>> lease_cursor(const std::string& owner, Timestamp now, Ticks lease);
+  // Leases ready cursors of the oldest Processing task that has any, in index order, until they hold
+  // max_items items still to export (at least one cursor when there is one). Lapsed leases come first.
+  Result<std::vector<CursorLease>> lease_cursors(const std::string& owner, Timestamp now, Ticks lease,
+                                                 std::int64_t max_items);
   // In one transaction: records the stored batch and the records it skipped, advances the cursor to
   // new_position, adds to the task's Progress (and takes skipped records off its Total). Fails with
   // Conflict if the lease is no longer the caller's.
   Result<BatchCommitOutcome> commit_batch(const CursorLease& lease, const StoredBatch& batch,
                                           const std::vector<SkippedRecord>& skipped, std::int64_t new_position,
                                           bool cursor_done, Timestamp now, Ticks lease_time);
+  // commit_batch for several batches (of one or more cursors, in order) in one transaction: one sync
+  // for the group. A lost lease is reported in that batch's outcome; the others are still recorded.
+  Result<std::vector<BatchCommitOutcome>> commit_batches(const std::vector<BatchCommit>& commits, Timestamp now,
+                                                         Ticks lease_time);
   // Returns a cursor to the queue at its stored position (shutdown, cancel). Cancels the task if it
   // was the last live lease of a task with a pending cancel.
   Status release_cursor(const CursorLease& lease, Timestamp now);
@@ -119,6 +147,7 @@ class TaskStore {
  private:
   explicit TaskStore(std::unique_ptr<Database> db) : db_(std::move(db)) {}
   Result<std::optional<TaskRecord>> find_locked(const Guid& id);
+  Result<BatchCommitOutcome> commit_one(const BatchCommit& commit, Timestamp now, Ticks lease_time);
   // The Id of the first row of a one-parameter (a timestamp) query, if any.
   Result<std::optional<std::string>> pick_task_id(const char* sql, const std::string& stamp);
   Status finish(const Guid& id, TaskStatus status, const std::optional<std::string>& error,

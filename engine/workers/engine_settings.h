@@ -24,6 +24,9 @@ struct EngineSettings {
   std::chrono::seconds cleanup_interval{60};
   RetryPolicy retry;
   bool ignore_default_values = true;
+  // A worker leases cursors holding about this many items at once and stores their batches in groups of
+  // about this many items: one sync of the files and one task-store commit per group, not per batch.
+  std::int64_t group_items = 5000;
 };
 
 }  // namespace cortex

@@ -3,6 +3,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <chrono>
+
 #include "collection/collection_db.h"
 #include "common/sha256.h"
 #include "workers/batch_extractor.h"
@@ -35,108 +38,194 @@ Database* ExportWorker::collection(std::string& error) {
   return collection_.get();
 }
 
-bool ExportWorker::work_one_cursor() {
-  auto lease = store_->lease_cursor(owner_, clock_.now(), settings_.lease);
-  if (!lease.ok()) {
-    spdlog::error("{}: leasing a cursor: {}", owner_, lease.error().message);
+// One leased cursor of the group and how far this worker has read it.
+struct ExportWorker::CursorWork {
+  CursorLease lease;
+  std::int64_t position = 0;
+  std::int64_t batch_number = 0;
+  std::int64_t items_done = 0;
+  bool read_to_end = false;  // every batch of it has been read (and is stored or pending)
+  bool stopped = false;      // its lease is gone (committed done, lost, released)
+};
+
+// A batch read and rendered, waiting to be stored and committed with its group.
+struct ExportWorker::PendingBatch {
+  std::size_t work = 0;  // index into the group's CursorWork
+  StoredBatch stored;
+  std::string json;
+  std::vector<SkippedRecord> skipped;
+  std::int64_t new_position = 0;
+  bool cursor_done = false;
+  std::chrono::steady_clock::time_point started;
+};
+
+bool ExportWorker::work_next_group() {
+  auto leases = store_->lease_cursors(owner_, clock_.now(), settings_.lease, settings_.group_items);
+  if (!leases.ok()) {
+    spdlog::error("{}: leasing cursors: {}", owner_, leases.error().message);
     return false;
   }
-  if (!*lease) return false;
-  process(**lease);
+  if (leases->empty()) return false;
+  process(std::move(*leases));
   return true;
 }
 
-void ExportWorker::fail(const CursorLease& lease, const std::string& reason) {
-  spdlog::error("task {} failed: {}", lease.task_id.str(), reason);
-  auto s = store_->fail_task(lease.task_id, reason, clock_.now());
-  if (!s.ok()) spdlog::error("recording the failure of task {}: {}", lease.task_id.str(), s.error().message);
-  auto r = store_->release_cursor(lease, clock_.now());
-  if (!r.ok()) spdlog::error("releasing cursor {} of task {}: {}", lease.cursor_index, lease.task_id.str(), r.error().message);
+void ExportWorker::release(std::vector<CursorWork>& works) {
+  for (auto& w : works) {
+    if (w.stopped) continue;
+    w.stopped = true;
+    auto r = store_->release_cursor(w.lease, clock_.now());
+    if (!r.ok()) {
+      spdlog::error("releasing cursor {} of task {}: {}", w.lease.cursor_index, w.lease.task_id.str(), r.error().message);
+    }
+  }
 }
 
-void ExportWorker::process(const CursorLease& lease) {
-  const auto& options = lease.options;
+void ExportWorker::fail(std::vector<CursorWork>& works, const std::string& reason) {
+  const Guid& task = works.front().lease.task_id;
+  spdlog::error("task {} failed: {}", task.str(), reason);
+  auto s = store_->fail_task(task, reason, clock_.now());
+  if (!s.ok()) spdlog::error("recording the failure of task {}: {}", task.str(), s.error().message);
+  release(works);
+}
+
+void ExportWorker::process(std::vector<CursorLease> leases) {
+  std::vector<CursorWork> works;
+  works.reserve(leases.size());
+  for (auto& l : leases) {
+    CursorWork w;
+    w.position = l.position;
+    w.batch_number = l.batches_done;
+    w.items_done = l.items_done;
+    w.lease = std::move(l);
+    works.push_back(std::move(w));
+  }
+  // lease_cursors hands out cursors of one task: one provider, one filter for the group.
+  const ExportOptions options = works.front().lease.options;
   auto opened = open_with_retries(profiles_, options.storage_profile, settings_.retry, stop_, rng_);
-  if (opened.interrupted) {
-    auto r = store_->release_cursor(lease, clock_.now());
-    if (!r.ok()) spdlog::error("releasing cursor {}: {}", lease.cursor_index, r.error().message);
-    return;
-  }
+  if (opened.interrupted) return release(works);
   if (!opened.provider.ok()) {
-    return fail(lease, opened.provider.error().message + " (after " + std::to_string(opened.attempts) + " attempt(s))");
+    return fail(works, opened.provider.error().message + " (after " + std::to_string(opened.attempts) + " attempt(s))");
   }
-  auto& provider = opened.provider;
+  StorageProvider& provider = **opened.provider;
   std::string error;
   Database* db = collection(error);
-  if (!db) return fail(lease, "the collection cannot be read: " + error);
-  auto filter = ExtractionFilter::for_task(options, lease.task_added);
+  if (!db) return fail(works, "the collection cannot be read: " + error);
+  auto filter = ExtractionFilter::for_task(options, works.front().lease.task_added);
   auto extractor = make_batch_extractor(*db, filter, settings_.ignore_default_values);
-  if (!extractor.ok()) return fail(lease, extractor.error().message);
+  if (!extractor.ok()) return fail(works, extractor.error().message);
 
-  std::int64_t position = lease.position;
-  std::int64_t batch_number = lease.batches_done;
-  std::int64_t items_done = lease.items_done;
-  while (true) {
-    if (stop_.stopped()) {
-      auto r = store_->release_cursor(lease, clock_.now());
-      if (!r.ok()) spdlog::error("releasing cursor {} of task {}: {}", lease.cursor_index, lease.task_id.str(), r.error().message);
-      return;
-    }
-    auto batch_started = std::chrono::steady_clock::now();
-    auto batch = (*extractor)->read(position, lease.range.last_key, options.batch_size);
-    if (!batch.ok()) {
-      collection_.reset();
-      return fail(lease, "reading the collection: " + batch.error().message);
-    }
-    StoredBatch stored;
-    stored.cursor_index = lease.cursor_index;
-    stored.batch_number = batch_number;
-    std::int64_t new_position = lease.range.last_key;
-    if (batch->item_count > 0) {
-      stored.file_name = batch_file_name(lease.task_id, lease.cursor_index, batch_number);
-      stored.item_count = batch->item_count;
-      stored.bytes = static_cast<std::int64_t>(batch->json.size());
-      stored.sha256 = Sha256::hex_of(batch->json);
-      auto outcome = store_with_retries(**provider, stored.file_name, batch->json, settings_.retry, stop_, rng_, &metrics_);
-      if (outcome.interrupted) {
-        auto r = store_->release_cursor(lease, clock_.now());
-        if (!r.ok()) spdlog::error("releasing cursor {}: {}", lease.cursor_index, r.error().message);
-        return;
+  std::vector<PendingBatch> pending;
+  std::int64_t pending_items = 0;
+  for (std::size_t i = 0; i < works.size(); ++i) {
+    CursorWork& w = works[i];
+    while (!w.read_to_end && !w.stopped) {
+      if (stop_.stopped()) return release(works);  // pending batches are not stored: positions stay behind them
+      PendingBatch p;
+      p.work = i;
+      p.started = std::chrono::steady_clock::now();
+      auto batch = (*extractor)->read(w.position, w.lease.range.last_key, options.batch_size);
+      if (!batch.ok()) {
+        collection_.reset();
+        return fail(works, "reading the collection: " + batch.error().message);
       }
-      if (!outcome.status.ok()) {
-        return fail(lease, "storing " + stored.file_name + " to profile " + options.storage_profile + " failed after " +
-                               std::to_string(outcome.attempts) + " attempt(s): " + outcome.status.error().message);
+      p.stored.cursor_index = w.lease.cursor_index;
+      p.stored.batch_number = w.batch_number;
+      if (batch->item_count > 0) {
+        p.stored.file_name = batch_file_name(w.lease.task_id, w.lease.cursor_index, w.batch_number);
+        p.stored.item_count = batch->item_count;
+        p.stored.bytes = static_cast<std::int64_t>(batch->json.size());
+        p.stored.sha256 = Sha256::hex_of(batch->json);
+        p.json = std::move(batch->json);
+        ++w.batch_number;
+      }
+      std::int64_t new_position = batch->rows_read > 0 ? batch->last_key : w.lease.range.last_key;
+      w.items_done += batch->rows_read;
+      p.cursor_done = batch->rows_read < options.batch_size || w.items_done >= w.lease.range.item_count ||
+                      new_position >= w.lease.range.last_key;
+      if (p.cursor_done) new_position = w.lease.range.last_key;
+      p.new_position = new_position;
+      p.skipped = std::move(batch->skipped);
+      w.position = new_position;
+      w.read_to_end = p.cursor_done;
+      pending_items += std::max<std::int64_t>(1, batch->rows_read);
+      pending.push_back(std::move(p));
+      if (pending_items >= settings_.group_items) {
+        if (!store_and_commit(works, pending, provider)) return;
+        pending_items = 0;
       }
     }
-    if (batch->rows_read > 0) new_position = batch->last_key;
-    for (const auto& s : batch->skipped) {
-      spdlog::warn("task {}: record {} skipped: {}", lease.task_id.str(), s.id, s.reason);
-    }
-    items_done += batch->rows_read;
-    bool done = batch->rows_read < options.batch_size || items_done >= lease.range.item_count ||
-                new_position >= lease.range.last_key;
-    if (done) new_position = lease.range.last_key;
-    auto committed =
-        store_->commit_batch(lease, stored, batch->skipped, new_position, done, clock_.now(), settings_.lease);
-    if (!committed.ok()) {
-      // The batch file stands; whoever holds the cursor now rewrites the same name.
-      spdlog::warn("task {} cursor {}: {}", lease.task_id.str(), lease.cursor_index, committed.error().message);
-      return;
-    }
-    metrics_.records_skipped.add(static_cast<std::int64_t>(batch->skipped.size()));
-    if (batch->item_count > 0) {
-      metrics_.items_exported.add(batch->item_count);
-      metrics_.bytes_exported.add(stored.bytes);
-      metrics_.batches_stored.add();
-      metrics_.batch_seconds.observe(
-          std::chrono::duration<double>(std::chrono::steady_clock::now() - batch_started).count());
-      spdlog::debug("task {} cursor {} batch {}: {} item(s) stored as {}", lease.task_id.str(), lease.cursor_index,
-                    batch_number, batch->item_count, stored.file_name);
-      ++batch_number;
-    }
-    position = new_position;
-    if (committed->cursor_done || !committed->keep_going) return;
   }
+  if (!pending.empty()) store_and_commit(works, pending, provider);
+}
+
+bool ExportWorker::store_and_commit(std::vector<CursorWork>& works, std::vector<PendingBatch>& pending,
+                                    StorageProvider& provider) {
+  const ExportOptions& options = works.front().lease.options;
+  std::vector<StoreRequest> files;
+  for (const auto& p : pending) {
+    if (p.stored.item_count > 0) files.push_back({p.stored.file_name, p.json});
+  }
+  auto outcome = store_all_with_retries(provider, files, settings_.retry, stop_, rng_, &metrics_);
+  if (outcome.interrupted) {
+    release(works);
+    return false;
+  }
+  if (!outcome.status.ok()) {
+    std::string what = files.size() == 1 ? files.front().name : std::to_string(files.size()) + " batch files";
+    fail(works, "storing " + what + " to profile " + options.storage_profile + " failed after " +
+                    std::to_string(outcome.attempts) + " attempt(s): " + outcome.status.error().message);
+    return false;
+  }
+  std::vector<BatchCommit> commits;
+  commits.reserve(pending.size());
+  for (auto& p : pending) {
+    commits.push_back({&works[p.work].lease, p.stored, std::move(p.skipped), p.new_position, p.cursor_done});
+  }
+  auto committed = store_->commit_batches(commits, clock_.now(), settings_.lease);
+  if (!committed.ok()) {
+    // The batch files stand; whoever holds the cursors next rewrites the same names.
+    spdlog::warn("task {}: recording {} batch(es): {}", works.front().lease.task_id.str(), commits.size(),
+                 committed.error().message);
+    release(works);
+    return false;
+  }
+  bool go_on = true;
+  const auto now = std::chrono::steady_clock::now();
+  for (std::size_t i = 0; i < pending.size(); ++i) {
+    const auto& p = pending[i];
+    const auto& c = commits[i];
+    const auto& result = (*committed)[i];
+    CursorWork& w = works[p.work];
+    if (result.lease_lost) {
+      if (!w.stopped) {
+        spdlog::warn("task {} cursor {}: the lease was lost; its new holder resumes it", w.lease.task_id.str(),
+                     w.lease.cursor_index);
+      }
+      w.stopped = true;
+      continue;
+    }
+    for (const auto& s : c.skipped) {
+      spdlog::warn("task {}: record {} skipped: {}", w.lease.task_id.str(), s.id, s.reason);
+    }
+    metrics_.records_skipped.add(static_cast<std::int64_t>(c.skipped.size()));
+    if (p.stored.item_count > 0) {
+      metrics_.items_exported.add(p.stored.item_count);
+      metrics_.bytes_exported.add(p.stored.bytes);
+      metrics_.batches_stored.add();
+      metrics_.batch_seconds.observe(std::chrono::duration<double>(now - p.started).count());
+      spdlog::debug("task {} cursor {} batch {}: {} item(s) stored as {}", w.lease.task_id.str(), w.lease.cursor_index,
+                    p.stored.batch_number, p.stored.item_count, p.stored.file_name);
+    }
+    if (result.cursor_done && result.keep_going) w.stopped = true;  // the commit released the lease
+    if (!result.keep_going) go_on = false;  // canceled or no longer processing: release() below lets go
+  }
+  pending.clear();
+  if (!go_on) {
+    release(works);  // the rest of the group: a pending cancel completes with the last lease
+    return false;
+  }
+  return true;
 }
 
 }  // namespace cortex

@@ -4,6 +4,7 @@
 #include <memory>
 #include <random>
 #include <string>
+#include <vector>
 
 #include "common/metrics.h"
 #include "common/sqlite_db.h"
@@ -19,12 +20,18 @@ class ExportWorker {
   ExportWorker(const EngineSettings& settings, std::string owner, const ProfileCatalog& profiles, const Clock& clock,
                WakeSignal& stop, std::unique_ptr<TaskStore> store, ExportMetrics& metrics);
 
-  // Leases and works one cursor to its end (or until stop/cancel). Returns false when there was none.
-  bool work_one_cursor();
+  // Leases a group of cursors of one task (about EngineSettings::group_items items) and works them to
+  // their end (or until stop/cancel). Returns false when there was none.
+  bool work_next_group();
 
  private:
-  void process(const CursorLease& lease);
-  void fail(const CursorLease& lease, const std::string& reason);
+  struct CursorWork;
+  struct PendingBatch;
+  void process(std::vector<CursorLease> leases);
+  // Stores the pending batches and commits them in one transaction. false: the group must stop.
+  bool store_and_commit(std::vector<CursorWork>& works, std::vector<PendingBatch>& pending, StorageProvider& provider);
+  void fail(std::vector<CursorWork>& works, const std::string& reason);
+  void release(std::vector<CursorWork>& works);
   Database* collection(std::string& error);
 
   const EngineSettings& settings_;

@@ -42,11 +42,21 @@ OpenOutcome open_with_retries(const ProfileCatalog& profiles, const std::string&
 StoreOutcome store_with_retries(StorageProvider& provider, const std::string& name, std::string_view content,
                                 const RetryPolicy& policy, WakeSignal& stop, std::mt19937_64& rng,
                                 ExportMetrics* metrics) {
+  return store_all_with_retries(provider, {{name, content}}, policy, stop, rng, metrics);
+}
+
+StoreOutcome store_all_with_retries(StorageProvider& provider, const std::vector<StoreRequest>& objects,
+                                    const RetryPolicy& policy, WakeSignal& stop, std::mt19937_64& rng,
+                                    ExportMetrics* metrics) {
   StoreOutcome outcome;
+  if (objects.empty()) return outcome;
+  const std::string what = objects.size() == 1
+                               ? objects.front().name
+                               : std::to_string(objects.size()) + " files (" + objects.front().name + " ...)";
   auto backoff = policy.initial_backoff;
   while (true) {
     ++outcome.attempts;
-    outcome.status = provider.store(name, content);
+    outcome.status = provider.store_all(objects);
     if (outcome.status.ok()) return outcome;
     const Error& e = outcome.status.error();
     if (metrics) metrics->storage_errors.add();
@@ -54,7 +64,7 @@ StoreOutcome store_with_retries(StorageProvider& provider, const std::string& na
     if (!retryable(e) || outcome.attempts >= policy.max_attempts) return outcome;
     if (metrics) metrics->storage_retries.add();
     auto wait = jittered(backoff, rng);
-    spdlog::warn("storing {} to {} failed (attempt {} of {}): {}; retrying in {} ms", name, provider.location(),
+    spdlog::warn("storing {} to {} failed (attempt {} of {}): {}; retrying in {} ms", what, provider.location(),
                  outcome.attempts, policy.max_attempts, e.message, wait.count());
     if (!stop.wait_for(wait) && stop.stopped()) {
       outcome.interrupted = true;

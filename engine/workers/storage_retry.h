@@ -4,6 +4,7 @@
 #include <random>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/metrics.h"
 #include "common/wake_signal.h"
@@ -23,6 +24,10 @@ struct StoreOutcome {
 StoreOutcome store_with_retries(StorageProvider& provider, const std::string& name, std::string_view content,
                                 const RetryPolicy& policy, WakeSignal& stop, std::mt19937_64& rng,
                                 ExportMetrics* metrics = nullptr);
+// The same for several objects at once (StorageProvider::store_all); a retry stores them all again.
+StoreOutcome store_all_with_retries(StorageProvider& provider, const std::vector<StoreRequest>& objects,
+                                    const RetryPolicy& policy, WakeSignal& stop, std::mt19937_64& rng,
+                                    ExportMetrics* metrics = nullptr);
 
 // Opens the profile's provider, retrying what may clear up (a folder that is briefly unreachable, a
 // service that is down). An unregistered profile or bad settings fail at once.

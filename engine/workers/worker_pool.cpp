@@ -28,7 +28,7 @@ Status WorkerPool::start() {
       while (!stop_.stopped()) {
         bool worked = false;
         try {
-          worked = worker->work_one_cursor();
+          worked = worker->work_next_group();
         } catch (const std::exception& e) {
           spdlog::error("export worker: {}", e.what());
         }
