@@ -1,6 +1,8 @@
 // A recursive-descent JSON checker with a depth limit; it builds nothing.
 #include "common/json_validator.h"
 
+#include "common/json_scan.h"
+
 namespace cortex {
 namespace {
 
@@ -83,6 +85,8 @@ class Checker {
   bool string() {
     ++p_;  // the opening quote
     while (p_ < end_) {
+      p_ += plain_json_run(p_, end_, true);
+      if (p_ >= end_) break;
       auto c = static_cast<unsigned char>(*p_);
       if (c == '"') {
         ++p_;

@@ -4,17 +4,21 @@
 #include <charconv>
 #include <cmath>
 
+#include "common/json_scan.h"
+
 namespace cortex {
 
 void JsonWriter::append_escaped(std::string& out, std::string_view value) {
   static constexpr char hex[] = "0123456789abcdef";
   out.push_back('"');
-  std::size_t run_start = 0;
-  for (std::size_t i = 0; i < value.size(); ++i) {
-    unsigned char c = static_cast<unsigned char>(value[i]);
-    if (c >= 0x20 && c != '"' && c != '\\') continue;
-    out.append(value.data() + run_start, i - run_start);
-    run_start = i + 1;
+  const char* p = value.data();
+  const char* end = p + value.size();
+  while (true) {
+    std::size_t run = plain_json_run(p, end, false);
+    out.append(p, run);
+    p += run;
+    if (p == end) break;
+    unsigned char c = static_cast<unsigned char>(*p++);
     switch (c) {
       case '"': out += "\\\""; break;
       case '\\': out += "\\\\"; break;
@@ -29,7 +33,6 @@ void JsonWriter::append_escaped(std::string& out, std::string_view value) {
         out.push_back(hex[c & 0x0f]);
     }
   }
-  out.append(value.data() + run_start, value.size() - run_start);
   out.push_back('"');
 }
 

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <future>
 
 #include "collection/collection_db.h"
 #include "common/sha256.h"
@@ -57,6 +58,15 @@ struct ExportWorker::PendingBatch {
   std::int64_t new_position = 0;
   bool cursor_done = false;
   std::chrono::steady_clock::time_point started;
+};
+
+// What storing and committing a group came to.
+struct ExportWorker::GroupResult {
+  enum class Kind { Committed, Interrupted, StoreFailed, CommitFailed };
+  Kind kind = Kind::Committed;
+  std::string message;
+  std::vector<PendingBatch> batches;          // their JSON already released
+  std::vector<BatchCommitOutcome> outcomes;  // one per batch when Committed
 };
 
 bool ExportWorker::work_next_group() {
@@ -115,18 +125,38 @@ void ExportWorker::process(std::vector<CursorLease> leases) {
   auto extractor = make_batch_extractor(*db, filter, settings_.ignore_default_values);
   if (!extractor.ok()) return fail(works, extractor.error().message);
 
+  // The group before this one is stored and committed on its own thread while this one is read.
+  std::future<GroupResult> in_flight;
+  bool go_on = true;
+  auto settle = [&] {
+    if (in_flight.valid()) go_on = apply(works, in_flight.get()) && go_on;
+    return go_on;
+  };
+  auto send = [&](std::vector<PendingBatch> group) {
+    if (!settle()) return false;
+    in_flight = std::async(std::launch::async, [this, &works, &provider, group = std::move(group)]() mutable {
+      return store_and_commit(works, std::move(group), provider);
+    });
+    return true;
+  };
+
   std::vector<PendingBatch> pending;
   std::int64_t pending_items = 0;
   for (std::size_t i = 0; i < works.size(); ++i) {
     CursorWork& w = works[i];
     while (!w.read_to_end && !w.stopped) {
-      if (stop_.stopped()) return release(works);  // pending batches are not stored: positions stay behind them
+      // Pending batches are not stored when stopping: the positions stay behind them.
+      if (stop_.stopped()) {
+        settle();
+        return release(works);
+      }
       PendingBatch p;
       p.work = i;
       p.started = std::chrono::steady_clock::now();
       auto batch = (*extractor)->read(w.position, w.lease.range.last_key, options.batch_size);
       if (!batch.ok()) {
         collection_.reset();
+        settle();
         return fail(works, "reading the collection: " + batch.error().message);
       }
       p.stored.cursor_index = w.lease.cursor_index;
@@ -151,53 +181,75 @@ void ExportWorker::process(std::vector<CursorLease> leases) {
       pending_items += std::max<std::int64_t>(1, batch->rows_read);
       pending.push_back(std::move(p));
       if (pending_items >= settings_.group_items) {
-        if (!store_and_commit(works, pending, provider)) return;
+        if (!send(std::move(pending))) return release(works);
+        pending.clear();
         pending_items = 0;
       }
     }
   }
-  if (!pending.empty()) store_and_commit(works, pending, provider);
+  if (!pending.empty() && !send(std::move(pending))) return release(works);
+  if (!settle()) release(works);
 }
 
-bool ExportWorker::store_and_commit(std::vector<CursorWork>& works, std::vector<PendingBatch>& pending,
-                                    StorageProvider& provider) {
-  const ExportOptions& options = works.front().lease.options;
+ExportWorker::GroupResult ExportWorker::store_and_commit(const std::vector<CursorWork>& works,
+                                                         std::vector<PendingBatch> pending,
+                                                         StorageProvider& provider) {
+  GroupResult result;
   std::vector<StoreRequest> files;
   for (const auto& p : pending) {
     if (p.stored.item_count > 0) files.push_back({p.stored.file_name, p.json});
   }
   auto outcome = store_all_with_retries(provider, files, settings_.retry, stop_, rng_, &metrics_);
+  for (auto& p : pending) std::string().swap(p.json);
+  result.batches = std::move(pending);
   if (outcome.interrupted) {
-    release(works);
-    return false;
+    result.kind = GroupResult::Kind::Interrupted;
+    return result;
   }
   if (!outcome.status.ok()) {
     std::string what = files.size() == 1 ? files.front().name : std::to_string(files.size()) + " batch files";
-    fail(works, "storing " + what + " to profile " + options.storage_profile + " failed after " +
-                    std::to_string(outcome.attempts) + " attempt(s): " + outcome.status.error().message);
-    return false;
+    result.kind = GroupResult::Kind::StoreFailed;
+    result.message = "storing " + what + " to profile " + works.front().lease.options.storage_profile +
+                     " failed after " + std::to_string(outcome.attempts) + " attempt(s): " + outcome.status.error().message;
+    return result;
   }
   std::vector<BatchCommit> commits;
-  commits.reserve(pending.size());
-  for (auto& p : pending) {
-    commits.push_back({&works[p.work].lease, p.stored, std::move(p.skipped), p.new_position, p.cursor_done});
+  commits.reserve(result.batches.size());
+  for (const auto& p : result.batches) {
+    commits.push_back({&works[p.work].lease, p.stored, p.skipped, p.new_position, p.cursor_done});
   }
   auto committed = store_->commit_batches(commits, clock_.now(), settings_.lease);
   if (!committed.ok()) {
-    // The batch files stand; whoever holds the cursors next rewrites the same names.
-    spdlog::warn("task {}: recording {} batch(es): {}", works.front().lease.task_id.str(), commits.size(),
-                 committed.error().message);
-    release(works);
-    return false;
+    result.kind = GroupResult::Kind::CommitFailed;
+    result.message = committed.error().message;
+    return result;
+  }
+  result.outcomes = std::move(*committed);
+  return result;
+}
+
+bool ExportWorker::apply(std::vector<CursorWork>& works, GroupResult result) {
+  switch (result.kind) {
+    case GroupResult::Kind::Interrupted:
+      return false;
+    case GroupResult::Kind::StoreFailed:
+      fail(works, result.message);
+      return false;
+    case GroupResult::Kind::CommitFailed:
+      // The batch files stand; whoever holds the cursors next rewrites the same names.
+      spdlog::warn("task {}: recording {} batch(es): {}", works.front().lease.task_id.str(), result.batches.size(),
+                   result.message);
+      return false;
+    case GroupResult::Kind::Committed:
+      break;
   }
   bool go_on = true;
   const auto now = std::chrono::steady_clock::now();
-  for (std::size_t i = 0; i < pending.size(); ++i) {
-    const auto& p = pending[i];
-    const auto& c = commits[i];
-    const auto& result = (*committed)[i];
+  for (std::size_t i = 0; i < result.batches.size(); ++i) {
+    const auto& p = result.batches[i];
+    const auto& outcome = result.outcomes[i];
     CursorWork& w = works[p.work];
-    if (result.lease_lost) {
+    if (outcome.lease_lost) {
       if (!w.stopped) {
         spdlog::warn("task {} cursor {}: the lease was lost; its new holder resumes it", w.lease.task_id.str(),
                      w.lease.cursor_index);
@@ -205,10 +257,10 @@ bool ExportWorker::store_and_commit(std::vector<CursorWork>& works, std::vector<
       w.stopped = true;
       continue;
     }
-    for (const auto& s : c.skipped) {
+    for (const auto& s : p.skipped) {
       spdlog::warn("task {}: record {} skipped: {}", w.lease.task_id.str(), s.id, s.reason);
     }
-    metrics_.records_skipped.add(static_cast<std::int64_t>(c.skipped.size()));
+    metrics_.records_skipped.add(static_cast<std::int64_t>(p.skipped.size()));
     if (p.stored.item_count > 0) {
       metrics_.items_exported.add(p.stored.item_count);
       metrics_.bytes_exported.add(p.stored.bytes);
@@ -217,15 +269,10 @@ bool ExportWorker::store_and_commit(std::vector<CursorWork>& works, std::vector<
       spdlog::debug("task {} cursor {} batch {}: {} item(s) stored as {}", w.lease.task_id.str(), w.lease.cursor_index,
                     p.stored.batch_number, p.stored.item_count, p.stored.file_name);
     }
-    if (result.cursor_done && result.keep_going) w.stopped = true;  // the commit released the lease
-    if (!result.keep_going) go_on = false;  // canceled or no longer processing: release() below lets go
+    if (outcome.cursor_done && outcome.keep_going) w.stopped = true;  // the commit released the lease
+    if (!outcome.keep_going) go_on = false;  // canceled or no longer processing: the caller lets go of the rest
   }
-  pending.clear();
-  if (!go_on) {
-    release(works);  // the rest of the group: a pending cancel completes with the last lease
-    return false;
-  }
-  return true;
+  return go_on;
 }
 
 }  // namespace cortex

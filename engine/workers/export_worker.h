@@ -27,9 +27,14 @@ class ExportWorker {
  private:
   struct CursorWork;
   struct PendingBatch;
+  struct GroupResult;
   void process(std::vector<CursorLease> leases);
-  // Stores the pending batches and commits them in one transaction. false: the group must stop.
-  bool store_and_commit(std::vector<CursorWork>& works, std::vector<PendingBatch>& pending, StorageProvider& provider);
+  // Stores a group of batches and commits them in one transaction. Runs on its own thread while the
+  // next group is read; it reads `works` (the leases) but changes nothing the reading thread uses.
+  GroupResult store_and_commit(const std::vector<CursorWork>& works, std::vector<PendingBatch> pending,
+                               StorageProvider& provider);
+  // Takes in a group's outcome (positions, metrics, failures). false: the group must stop.
+  bool apply(std::vector<CursorWork>& works, GroupResult result);
   void fail(std::vector<CursorWork>& works, const std::string& reason);
   void release(std::vector<CursorWork>& works);
   Database* collection(std::string& error);
