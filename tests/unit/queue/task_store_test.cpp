@@ -92,6 +92,64 @@ TEST_F(TaskStoreTest, SplitLeaseCommitAndFinishFlow) {
   EXPECT_EQ((*store_->find(t->id))->status, TaskStatus::Completed);
 }
 
+TEST_F(TaskStoreTest, CursorsAreLeasedInGroupsUpToTheItemsAsked) {
+  auto t = store_->register_task(options_, at("2024-01-01T00:00:00Z"));
+  auto now = at("2024-01-01T00:00:01Z");
+  ASSERT_TRUE(*store_->lease_task_for_split("d1/", now, lease_));
+  ASSERT_TRUE(store_->store_split(t->id, "d1/", {{1, 10, 10}, {11, 20, 10}, {21, 30, 10}, {31, 35, 5}}, 35, now).ok());
+  // 25 items asked: cursors are added until they hold at least that many.
+  auto first = store_->lease_cursors("d1/worker-0", now, lease_, 25);
+  ASSERT_TRUE(first.ok());
+  ASSERT_EQ(first->size(), 3u);
+  EXPECT_EQ((*first)[0].cursor_index, 0);
+  EXPECT_EQ((*first)[2].cursor_index, 2);
+  EXPECT_EQ((*first)[2].task_id, t->id);
+  auto rest = store_->lease_cursors("d1/worker-1", now, lease_, 25);
+  ASSERT_EQ(rest->size(), 1u);
+  EXPECT_EQ((*rest)[0].cursor_index, 3);
+  EXPECT_TRUE(store_->lease_cursors("d1/worker-2", now, lease_, 25)->empty());
+  // Lapsed leases come back first, at their stored positions.
+  ASSERT_TRUE(store_->commit_batch((*first)[1], {1, 0, "b.json", 4, 1, "x"}, {}, 14, false, now, lease_).ok());
+  auto later = now + lease_ + std::chrono::seconds(1);
+  auto again = store_->lease_cursors("d2/worker-0", later, lease_, 1);
+  ASSERT_EQ(again->size(), 1u);
+  EXPECT_EQ((*again)[0].cursor_index, 0);
+  auto resumed = store_->lease_cursors("d2/worker-0", later, lease_, 1);
+  EXPECT_EQ((*resumed)[0].cursor_index, 1);
+  EXPECT_EQ((*resumed)[0].position, 14);
+  EXPECT_EQ((*resumed)[0].items_done, 4);
+}
+
+TEST_F(TaskStoreTest, AGroupCommitRecordsEveryBatchAndReportsALostLeaseOnItsOwn) {
+  auto t = store_->register_task(options_, at("2024-01-01T00:00:00Z"));
+  auto now = at("2024-01-01T00:00:01Z");
+  ASSERT_TRUE(*store_->lease_task_for_split("d1/", now, lease_));
+  ASSERT_TRUE(store_->store_split(t->id, "d1/", {{1, 10, 10}, {11, 20, 10}}, 20, now).ok());
+  auto leases = store_->lease_cursors("d1/worker-0", now, lease_, 20);
+  ASSERT_EQ(leases->size(), 2u);
+  // Cursor 1's lease lapses and another worker takes it before the group is committed.
+  auto later = now + lease_ + std::chrono::seconds(1);
+  ASSERT_TRUE(store_->renew_leases("nobody/", later, lease_).ok());
+  auto thief = store_->lease_cursors("d2/worker-0", later, lease_, 10);
+  ASSERT_EQ(thief->size(), 1u);
+  ASSERT_EQ((*thief)[0].cursor_index, 0);
+  std::vector<BatchCommit> commits{
+      {&(*leases)[0], {0, 0, "a0.json", 5, 10, "x"}, {}, 5, false},
+      {&(*leases)[1], {1, 0, "b0.json", 5, 10, "y"}, {}, 15, false},
+      {&(*leases)[1], {1, 1, "b1.json", 5, 10, "z"}, {}, 20, true}};
+  auto outcomes = store_->commit_batches(commits, later, lease_);
+  ASSERT_TRUE(outcomes.ok()) << outcomes.error().message;
+  ASSERT_EQ(outcomes->size(), 3u);
+  EXPECT_TRUE((*outcomes)[0].lease_lost);
+  EXPECT_FALSE((*outcomes)[0].keep_going);
+  EXPECT_FALSE((*outcomes)[1].lease_lost);
+  EXPECT_TRUE((*outcomes)[2].cursor_done);
+  auto batches = store_->stored_batches(t->id);
+  ASSERT_EQ(batches->size(), 2u);
+  EXPECT_EQ((*batches)[0].file_name, "b0.json");
+  EXPECT_EQ((*store_->find(t->id))->progress, 10);
+}
+
 TEST_F(TaskStoreTest, ALapsedLeaseGoesBackToTheQueueAtItsStoredPosition) {
   auto t = store_->register_task(options_, at("2024-01-01T00:00:00Z"));
   auto now = at("2024-01-01T00:00:01Z");

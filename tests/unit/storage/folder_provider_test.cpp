@@ -36,6 +36,33 @@ TEST(FolderProvider, StoresReadsListsAndReplaces) {
   EXPECT_EQ(p->list()->size(), 1u);
 }
 
+TEST(FolderProvider, StoresAGroupWithOneSyncAndLeavesNoTempFiles) {
+  testing::TempDir dir;
+  auto p = make(dir.file("out"));
+  ASSERT_TRUE(p->store("a.json", "[0]").ok());
+  std::string big(100000, 'x');
+  std::vector<StoreRequest> group{{"a.json", "[1]"}, {"b.json", "[2]"}, {"c.json", big}};
+  ASSERT_TRUE(p->store_all(group).ok());
+  EXPECT_EQ(*p->read("a.json"), "[1]");
+  EXPECT_EQ(*p->read("c.json"), big);
+  std::size_t entries = 0;
+  for (const auto& e : std::filesystem::directory_iterator(dir.file("out"))) {
+    (void)e;
+    ++entries;
+  }
+  EXPECT_EQ(entries, 3u);
+}
+
+TEST(FolderProvider, AGroupWithABadNameStoresNothingOfItAndLeavesNoTempFiles) {
+  testing::TempDir dir;
+  auto p = make(dir.file("out"));
+  std::vector<StoreRequest> group{{"a.json", "[1]"}, {"../escape.json", "[2]"}};
+  auto s = p->store_all(group);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.error().message.find("../escape.json"), std::string::npos);
+  EXPECT_TRUE(std::filesystem::is_empty(dir.file("out")));
+}
+
 TEST(FolderProvider, AFailedStoreNamesThePathAndLeavesNothingBehind) {
   testing::TempDir dir;
   auto p = make(dir.file("out"));
