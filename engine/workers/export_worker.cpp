@@ -17,7 +17,7 @@ namespace cortex {
 
 ExportWorker::ExportWorker(const EngineSettings& settings, std::string owner, const ProfileCatalog& profiles,
                            const Clock& clock, WakeSignal& stop, std::unique_ptr<TaskStore> store,
-                           ExportMetrics& metrics)
+                           ExportMetrics& metrics, std::function<void()> on_cursor_done)
     : settings_(settings),
       owner_(std::move(owner)),
       profiles_(profiles),
@@ -25,6 +25,7 @@ ExportWorker::ExportWorker(const EngineSettings& settings, std::string owner, co
       stop_(stop),
       store_(std::move(store)),
       metrics_(metrics),
+      on_cursor_done_(std::move(on_cursor_done)),
       rng_(std::random_device{}()) {}
 
 Database* ExportWorker::collection(std::string& error) {
@@ -244,6 +245,7 @@ bool ExportWorker::apply(std::vector<CursorWork>& works, GroupResult result) {
       break;
   }
   bool go_on = true;
+  bool cursor_done = false;
   const auto now = std::chrono::steady_clock::now();
   for (std::size_t i = 0; i < result.batches.size(); ++i) {
     const auto& p = result.batches[i];
@@ -269,9 +271,13 @@ bool ExportWorker::apply(std::vector<CursorWork>& works, GroupResult result) {
       spdlog::debug("task {} cursor {} batch {}: {} item(s) stored as {}", w.lease.task_id.str(), w.lease.cursor_index,
                     p.stored.batch_number, p.stored.item_count, p.stored.file_name);
     }
-    if (outcome.cursor_done && outcome.keep_going) w.stopped = true;  // the commit released the lease
+    if (outcome.cursor_done && outcome.keep_going) {
+      w.stopped = true;  // the commit released the lease
+      cursor_done = true;
+    }
     if (!outcome.keep_going) go_on = false;  // canceled or no longer processing: the caller lets go of the rest
   }
+  if (cursor_done && on_cursor_done_) on_cursor_done_();
   return go_on;
 }
 

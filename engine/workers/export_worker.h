@@ -1,6 +1,7 @@
 // ExportWorker: one worker thread's state (its own SQLite connections) and the work on one cursor.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <random>
 #include <string>
@@ -18,7 +19,8 @@ namespace cortex {
 class ExportWorker {
  public:
   ExportWorker(const EngineSettings& settings, std::string owner, const ProfileCatalog& profiles, const Clock& clock,
-               WakeSignal& stop, std::unique_ptr<TaskStore> store, ExportMetrics& metrics);
+               WakeSignal& stop, std::unique_ptr<TaskStore> store, ExportMetrics& metrics,
+               std::function<void()> on_cursor_done = {});
 
   // Leases a group of cursors of one task (about EngineSettings::group_items items) and works them to
   // their end (or until stop/cancel). Returns false when there was none.
@@ -47,6 +49,7 @@ class ExportWorker {
   std::unique_ptr<TaskStore> store_;
   std::unique_ptr<Database> collection_;
   ExportMetrics& metrics_;
+  std::function<void()> on_cursor_done_;
   std::mt19937_64 rng_;
 };
 

@@ -23,12 +23,15 @@ Status WorkerPool::start() {
   }
   for (int i = 0; i < settings_.workers; ++i) {
     auto worker = std::make_shared<ExportWorker>(settings_, owner_ + "worker-" + std::to_string(i), profiles_, clock_,
-                                                 stop_, std::move(stores[static_cast<std::size_t>(i)]), metrics_);
+                                                 stop_, std::move(stores[static_cast<std::size_t>(i)]), metrics_,
+                                                 on_cursor_done_);
     threads_.emplace_back([this, worker] {
       while (!stop_.stopped()) {
         bool worked = false;
         try {
           worked = worker->work_next_group();
+          // One notify wakes one waiting worker; pass it on while there is work, so all of them join in.
+          if (worked) work_available_.notify();
         } catch (const std::exception& e) {
           spdlog::error("export worker: {}", e.what());
         }

@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <memory>
+#include <functional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -25,6 +26,8 @@ class WorkerPool {
   // Stops leasing; a batch being written completes and its cursor goes back to the queue.
   void stop();
   WakeSignal& work_available() { return work_available_; }
+  // Called (from a worker thread) after a group commit that completed one or more cursors. Set before start().
+  void on_cursor_done(std::function<void()> callback) { on_cursor_done_ = std::move(callback); }
 
  private:
 
@@ -33,6 +36,7 @@ class WorkerPool {
   const ProfileCatalog& profiles_;
   const Clock& clock_;
   ExportMetrics& metrics_;
+  std::function<void()> on_cursor_done_;
   WakeSignal work_available_;
   WakeSignal stop_;
   std::vector<std::thread> threads_;
