@@ -4,9 +4,13 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <atomic>
 #include <exception>
+#include <future>
+#include <memory>
 
 #include "api/form_decoding.h"
+#include "queue/registration_batcher.h"
 
 namespace cortex {
 namespace {
@@ -104,10 +108,14 @@ ApiHandler::ApiHandler(TaskStorePool& tasks, const ProfileCatalog& profiles, con
     : tasks_(tasks), profiles_(profiles), clock_(clock), on_registered_(std::move(on_registered)) {
   // The route table. Patterns are relative to /sitecore/api/datatools/.
   // POST estimate/interactions and estimate/contacts are added by the service wiring (add_route).
-  add_route("POST", "export/tasks/interactions", Access::Write, true,
-            [this](const ApiRequest& r, const RouteMatch&) { return register_export(ExportKind::Interactions, r); });
-  add_route("POST", "export/tasks/contacts", Access::Write, true,
-            [this](const ApiRequest& r, const RouteMatch&) { return register_export(ExportKind::Contacts, r); });
+  add_async_route("POST", "export/tasks/interactions", Access::Write, true,
+                  [this](const ApiRequest& r, const RouteMatch&, const Responder& respond) {
+                    register_export(ExportKind::Interactions, r, respond);
+                  });
+  add_async_route("POST", "export/tasks/contacts", Access::Write, true,
+                  [this](const ApiRequest& r, const RouteMatch&, const Responder& respond) {
+                    register_export(ExportKind::Contacts, r, respond);
+                  });
   for (const char* prefix : {"", "purge/"}) {  // purge/...: the older aliases
     add_route("GET", std::string(prefix) + "tasks/{TaskId}/progress", Access::Read, false,
               [this](const ApiRequest&, const RouteMatch& m) { return progress(*m.task_id); });
@@ -118,6 +126,14 @@ ApiHandler::ApiHandler(TaskStorePool& tasks, const ProfileCatalog& profiles, con
 
 void ApiHandler::add_route(std::string method, std::string pattern, Access access, bool refused_when_draining,
                            RouteAction action) {
+  add_async_route(std::move(method), std::move(pattern), access, refused_when_draining,
+                  [action = std::move(action)](const ApiRequest& r, const RouteMatch& m, const Responder& respond) {
+                    respond(action(r, m));
+                  });
+}
+
+void ApiHandler::add_async_route(std::string method, std::string pattern, Access access, bool refused_when_draining,
+                                 AsyncRouteAction action) {
   routes_.push_back({std::move(method), split(pattern), access, refused_when_draining, std::move(action)});
 }
 
@@ -137,24 +153,44 @@ void ApiHandler::add_service_route(std::string method, std::string path, std::op
   service_routes_.push_back({std::move(method), std::move(path), access, std::move(action)});
 }
 
-ApiResponse ApiHandler::handle(const ApiRequest& request) const {
-  std::string route_label = "unmatched";
-  ApiResponse response;
-  try {
-    response = dispatch(request, route_label);
-  } catch (const std::exception& e) {
-    response = internal_error("The request failed", e.what());
-  } catch (...) {
-    response = internal_error("The request failed", "unknown exception");
-  }
-  if (observer_) {
-    try {
-      observer_(route_label, response.status);
-    } catch (const std::exception& e) {
-      spdlog::warn("request observer failed: {}", e.what());
+void ApiHandler::handle_async(const ApiRequest& request, Responder respond) const {
+  // Shared with the answer, which may come later on another thread. The label is written by
+  // dispatch before any route action runs, so before any answer.
+  struct Pending {
+    std::string route_label = "unmatched";
+    std::atomic<bool> answered{false};
+    Responder respond;
+  };
+  auto pending = std::make_shared<Pending>();
+  pending->respond = std::move(respond);
+  Responder answer = [this, pending](ApiResponse response) {
+    if (pending->answered.exchange(true)) {
+      spdlog::error("a second answer ({}) to a request on {} was dropped", response.status, pending->route_label);
+      return;
     }
+    if (observer_) {
+      try {
+        observer_(pending->route_label, response.status);
+      } catch (const std::exception& e) {
+        spdlog::warn("request observer failed: {}", e.what());
+      }
+    }
+    pending->respond(std::move(response));
+  };
+  try {
+    dispatch(request, pending->route_label, answer);
+  } catch (const std::exception& e) {
+    answer(internal_error("The request failed", e.what()));
+  } catch (...) {
+    answer(internal_error("The request failed", "unknown exception"));
   }
-  return response;
+}
+
+ApiResponse ApiHandler::handle(const ApiRequest& request) const {
+  std::promise<ApiResponse> answer;
+  auto future = answer.get_future();
+  handle_async(request, [&answer](ApiResponse response) { answer.set_value(std::move(response)); });
+  return future.get();
 }
 
 std::optional<ApiResponse> ApiHandler::authorize(const ApiRequest& request, Access access) const {
@@ -169,7 +205,7 @@ std::optional<ApiResponse> ApiHandler::authorize(const ApiRequest& request, Acce
   return std::nullopt;
 }
 
-ApiResponse ApiHandler::dispatch(const ApiRequest& request, std::string& route_label) const {
+void ApiHandler::dispatch(const ApiRequest& request, std::string& route_label, const Responder& respond) const {
   std::string path = clip(request.target.substr(0, request.target.find_first_of("?#")));
   for (const auto& r : service_routes_) {
     if (r.path != path) continue;
@@ -178,18 +214,18 @@ ApiResponse ApiHandler::dispatch(const ApiRequest& request, std::string& route_l
       auto response = api_error(405, "MethodNotAllowed",
                                 "The requested resource does not support http method '" + clip(request.method) + "'.");
       response.headers.emplace_back("Allow", r.method);
-      return response;
+      return respond(std::move(response));
     }
     if (r.access) {
-      if (auto refused = authorize(request, *r.access)) return *refused;
+      if (auto refused = authorize(request, *r.access)) return respond(std::move(*refused));
     }
-    return r.action(request, RouteMatch{});
+    return respond(r.action(request, RouteMatch{}));
   }
   auto segments = api_segments(request.target);
   auto not_found = [&] {
     return api_error(404, "NotFound", "No HTTP resource was found that matches the request URI '" + path + "'.");
   };
-  if (!segments) return not_found();
+  if (!segments) return respond(not_found());
 
   const Route* route = nullptr;
   const std::string* id_text = nullptr;
@@ -209,14 +245,14 @@ ApiResponse ApiHandler::dispatch(const ApiRequest& request, std::string& route_l
       id_text = id;
     }
   }
-  if (methods.empty()) return not_found();
+  if (methods.empty()) return respond(not_found());
   if (!route) {
     std::string allow;
     for (const auto& m : methods) allow += (allow.empty() ? "" : ", ") + m;
     auto response = api_error(405, "MethodNotAllowed",
                               "The requested resource does not support http method '" + clip(request.method) + "'.");
     response.headers.emplace_back("Allow", allow);
-    return response;
+    return respond(std::move(response));
   }
 
   {
@@ -224,19 +260,19 @@ ApiResponse ApiHandler::dispatch(const ApiRequest& request, std::string& route_l
     for (const auto& segment : route->segments) pattern += (pattern.empty() ? "" : "/") + segment;
     route_label = route->method + " " + pattern;
   }
-  if (auto refused = authorize(request, route->access)) return *refused;
+  if (auto refused = authorize(request, route->access)) return respond(std::move(*refused));
   if (route->refused_when_draining && draining()) {
     auto response = api_error(503, "ServiceUnavailable", "The service is shutting down and accepts no new work.");
     response.headers.emplace_back("Retry-After", "30");
-    return response;
+    return respond(std::move(response));
   }
 
   RouteMatch match;
   if (id_text) {
     match.task_id = Guid::parse(*id_text);
-    if (!match.task_id) return api_error(404, "NotFound", "No task has the id '" + clip(*id_text) + "'.");
+    if (!match.task_id) return respond(api_error(404, "NotFound", "No task has the id '" + clip(*id_text) + "'."));
   }
-  return route->action(request, match);
+  route->action(request, match, respond);
 }
 
 ExportRequestOutcome ApiHandler::parse_export_body(ExportKind kind, const ApiRequest& request,
@@ -249,18 +285,47 @@ ExportRequestOutcome ApiHandler::parse_export_body(ExportKind kind, const ApiReq
   return parse_export_request(kind, request.content_type, request.body, lookup, profile_required);
 }
 
-ApiResponse ApiHandler::register_export(ExportKind kind, const ApiRequest& request) const {
+void ApiHandler::register_export(ExportKind kind, const ApiRequest& request, const Responder& respond) const {
   auto outcome = parse_export_body(kind, request, true);
-  if (auto rejection = rejection_of(outcome, request.content_type)) return *rejection;
+  if (auto rejection = rejection_of(outcome, request.content_type)) return respond(std::move(*rejection));
 
+  TaskStore::NewTask task{*outcome.options, clock_.now()};
+  if (batcher_) {
+    // Answered from the batcher's thread once the transaction holding this task has committed (or
+    // failed): the TaskId is never sent before the task is durable (SPEC 3).
+    batcher_->submit(std::move(task), [this, kind, respond](Result<TaskRecord> registered) {
+      ApiResponse answer;
+      try {
+        answer = registration_answer(kind, registered);
+      } catch (const std::exception& e) {
+        answer = internal_error("The registration could not be answered", e.what());
+      }
+      respond(std::move(answer));
+    });
+    return;
+  }
   auto store = tasks_.acquire();
-  if (!store.ok()) return internal_error("The task store cannot be opened", store.error().describe());
-  auto task = store.value()->register_task(*outcome.options, clock_.now());
-  if (!task.ok()) return internal_error("The task could not be registered", task.error().describe());
+  if (!store.ok()) return respond(internal_error("The task store cannot be opened", store.error().describe()));
+  respond(registration_answer(kind, store.value()->register_task(task.options, task.registered)));
+}
+
+ApiResponse ApiHandler::registration_answer(ExportKind kind, const Result<TaskRecord>& task) const {
+  if (!task.ok()) {
+    // Transient (the batcher stopped for shutdown, or the database stayed locked): worth a retry.
+    if (task.error().code == ErrorCode::Unavailable) {
+      spdlog::warn("a registration was refused: {}", task.error().describe());
+      auto response = api_error(503, "ServiceUnavailable",
+                                draining() ? "The service is shutting down and accepts no new work."
+                                           : "The task queue is busy; retry later.");
+      response.headers.emplace_back("Retry-After", draining() ? "30" : "1");
+      return response;
+    }
+    return internal_error("The task could not be registered", task.error().describe());
+  }
 
   const Guid& id = task.value().id;
   spdlog::info("registered task {}: {} export to storage profile {}", id.str(), to_string(kind),
-               outcome.options->storage_profile);
+               task.value().options.storage_profile);
   // The task is committed: a failing wake-up only delays it until the scheduler's next poll.
   try {
     if (on_registered_) on_registered_(id);

@@ -19,6 +19,8 @@
 
 namespace cortex {
 
+class RegistrationBatcher;
+
 struct ApiRequest {
   std::string method;  // "GET", "POST", ... as sent
   std::string target;  // path and query, as sent
@@ -41,6 +43,10 @@ struct ApiResponse {
   // The value of a header (case-insensitive name), or "" when absent.
   std::string header(std::string_view name) const;
 };
+
+// Hands over the answer to a request. Called exactly once, from any thread; it may be called after
+// the call that received it has returned (a registration is answered once its commit is done).
+using Responder = std::function<void(ApiResponse)>;
 
 // An error answer in the SPEC 2.2 shape: {"Message", "ExceptionType", "Errors": [{"Parameter", "Error"}]}.
 ApiResponse api_error(unsigned status, const std::string& exception_type, const std::string& message,
@@ -66,7 +72,15 @@ class ApiHandler {
              std::function<void(const Guid&)> on_registered);
 
   // Thread-safe; called on the server's io threads. Never throws: a failure is a 500 answer.
+  // `respond` is called once: at once for most routes, and for a registration when the transaction
+  // holding it has committed (on the batcher's thread), so that no io thread waits for the disk.
+  void handle_async(const ApiRequest& request, Responder respond) const;
+  // handle_async, waiting for the answer (tests, the fuzzer, callers without an event loop).
   ApiResponse handle(const ApiRequest& request) const;
+
+  // Registrations go through this group committer (the daemon's); without one each registration
+  // commits alone on the calling thread. Set before the server starts; it must outlive the requests.
+  void set_registration_batcher(RegistrationBatcher* batcher) { batcher_ = batcher; }
 
   // Draining (shutdown): routes marked refused_when_draining answer 503; progress is still answered.
   void set_draining(bool draining) { draining_.store(draining); }
@@ -96,12 +110,14 @@ class ApiHandler {
   ExportRequestOutcome parse_export_body(ExportKind kind, const ApiRequest& request, bool profile_required) const;
 
  private:
+  // Every route answers through a Responder; add_route wraps the synchronous actions.
+  using AsyncRouteAction = std::function<void(const ApiRequest&, const RouteMatch&, const Responder&)>;
   struct Route {
     std::string method;
     std::vector<std::string> segments;
     Access access;
     bool refused_when_draining;
-    RouteAction action;
+    AsyncRouteAction action;
   };
 
   struct ServiceRoute {
@@ -110,9 +126,14 @@ class ApiHandler {
     std::optional<Access> access;
     RouteAction action;
   };
-  ApiResponse dispatch(const ApiRequest& request, std::string& route_label) const;
+  void add_async_route(std::string method, std::string pattern, Access access, bool refused_when_draining,
+                       AsyncRouteAction action);
+  // route_label is set before any route action runs (the observer reads it with the answer).
+  void dispatch(const ApiRequest& request, std::string& route_label, const Responder& respond) const;
   std::optional<ApiResponse> authorize(const ApiRequest& request, Access access) const;
-  ApiResponse register_export(ExportKind kind, const ApiRequest& request) const;
+  void register_export(ExportKind kind, const ApiRequest& request, const Responder& respond) const;
+  // The answer to a registration once its outcome is known: logs it and wakes the scheduler.
+  ApiResponse registration_answer(ExportKind kind, const Result<TaskRecord>& task) const;
   ApiResponse progress(const Guid& id) const;
   ApiResponse cancel(const Guid& id) const;
 
@@ -120,6 +141,7 @@ class ApiHandler {
   const ProfileCatalog& profiles_;
   const Clock& clock_;
   std::function<void(const Guid&)> on_registered_;
+  RegistrationBatcher* batcher_ = nullptr;
   std::atomic<bool> draining_{false};
   Authorizer authorizer_;
   std::vector<Route> routes_;

@@ -178,7 +178,7 @@ Result<std::unique_ptr<ssl::context>> make_tls_context(const HttpServerOptions& 
 
 struct HttpServer::Core {
   HttpServerOptions options;
-  RequestHandler handler;
+  AsyncRequestHandler handler;
   std::atomic<bool> stopping{false};
   std::mutex stop_mutex;  // a second stop() (the destructor's) waits for the first to finish
   std::mutex mutex;
@@ -195,6 +195,9 @@ struct HttpServer::Core {
   net::io_context ioc;
   tcp::acceptor acceptor{ioc};
   net::steady_timer accept_retry{ioc};
+  // Keeps the io threads running until stop() has posted its interrupts: with every connection
+  // waiting for an owed answer (or none left), run() could otherwise return first and leave them unrun.
+  std::optional<net::executor_work_guard<net::io_context::executor_type>> keep_running;
 
   void accept();
   void on_accept(beast::error_code ec, tcp::socket socket);
@@ -321,21 +324,41 @@ class StreamSession final : public Session, public std::enable_shared_from_this<
     if (ec) return on_read_error(ec);
     reading_ = false;
     auto& req = parser_->get();
-    ApiResponse response;
+    const bool keep_alive = req.keep_alive() && !over_capacity_;
+    const bool head = req.method() == http::verb::head;
     if (over_capacity_) {
-      response = api_error(503, "ServiceUnavailable", "The server has too many open connections; retry later.");
-    } else {
-      ApiRequest request{std::string(req.method_string()), std::string(req.target()),
-                         std::string(req[http::field::content_type]), std::move(req.body()),
-                         std::string(req[http::field::authorization])};
-      try {
-        response = core_.handler(request);
-      } catch (const std::exception& e) {
-        spdlog::error("HTTP handler failed on {} {}: {}", request.method, request.target, e.what());
-        response = api_error(500, "InternalServerError", "The request failed; the daemon log has the details.");
-      }
+      return send(api_error(503, "ServiceUnavailable", "The server has too many open connections; retry later."),
+                  false, false, head);
     }
-    send(response, req.keep_alive() && !over_capacity_, false, req.method() == http::verb::head);
+    ApiRequest request{std::string(req.method_string()), std::string(req.target()),
+                       std::string(req[http::field::content_type]), std::move(req.body()),
+                       std::string(req[http::field::authorization])};
+    // The answer may come later from another thread: it holds the session until then and goes back
+    // onto the connection's strand. Nothing is read meanwhile, and no io thread waits for it; the
+    // tracked work keeps the io threads running for it when nothing else is pending (during stop()).
+    struct Owed {
+      std::shared_ptr<StreamSession> session;
+      net::any_io_executor work;
+      std::atomic<bool> answered{false};
+    };
+    auto owed = std::make_shared<Owed>();
+    owed->session = shared_from_this();
+    owed->work = net::prefer(stream_.get_executor(), net::execution::outstanding_work.tracked);
+    Responder respond = [owed, keep_alive, head](ApiResponse response) {
+      if (owed->answered.exchange(true)) return;
+      // From here the answer holds the session: a copy of this responder kept longer must not.
+      auto self = std::move(owed->session);
+      net::dispatch(self->stream_.get_executor(), [self, keep_alive, head, response = std::move(response)] {
+        self->send(response, keep_alive, false, head);
+      });
+      owed->work = net::any_io_executor();  // the dispatched answer is work of its own
+    };
+    try {
+      core_.handler(request, respond);
+    } catch (const std::exception& e) {
+      spdlog::error("HTTP handler failed on {} {}: {}", request.method, request.target, e.what());
+      respond(api_error(500, "InternalServerError", "The request failed; the daemon log has the details."));
+    }
   }
 
   void on_read_error(beast::error_code ec) {
@@ -483,7 +506,13 @@ void HttpServer::Core::run() {
   }
 }
 
-HttpServer::HttpServer(HttpServerOptions options, RequestHandler handler) : core_(std::make_shared<Core>()) {
+HttpServer::HttpServer(HttpServerOptions options, RequestHandler handler)
+    : HttpServer(std::move(options), AsyncRequestHandler([handler = std::move(handler)](const ApiRequest& request,
+                                                                                        Responder respond) {
+        respond(handler(request));
+      })) {}
+
+HttpServer::HttpServer(HttpServerOptions options, AsyncRequestHandler handler) : core_(std::make_shared<Core>()) {
   core_->options = std::move(options);
   core_->handler = std::move(handler);
 }
@@ -522,6 +551,7 @@ Status HttpServer::start() {
   if (c.acceptor.listen(net::socket_base::max_listen_connections, ec)) return fail("listen");
   c.port = c.acceptor.local_endpoint(ec).port();
   c.accept();
+  c.keep_running.emplace(c.ioc.get_executor());
   c.started = true;
   for (int i = 0; i < std::max(1, c.options.threads); ++i) c.threads.emplace_back([&c] { c.run(); });
   if (c.tls) {
@@ -560,6 +590,7 @@ void HttpServer::stop() {
   }
   for (const auto& s : live) s->interrupt();
   live.clear();
+  c.keep_running.reset();
   {
     std::unique_lock lock(c.mutex);
     if (!c.sessions_gone.wait_for(lock, c.options.stop_timeout, [&c] { return c.sessions.empty(); })) {

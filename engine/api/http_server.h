@@ -32,12 +32,17 @@ struct HttpServerOptions {
   std::string tls_client_ca_file;
 };
 
-// Answers one request. Called on io threads, concurrently; may block (SQLite).
+// Answers one request. Called on io threads, concurrently; may block (SQLite), which holds the thread.
 using RequestHandler = std::function<ApiResponse(const ApiRequest&)>;
+// Answers one request through `respond`, now or later from any thread (a registration waiting for
+// its group commit). The connection waits for that answer without holding an io thread; it reads
+// its next request only after the answer is written, so answers keep the order of the requests.
+using AsyncRequestHandler = std::function<void(const ApiRequest&, Responder respond)>;
 
 class HttpServer {
  public:
   HttpServer(HttpServerOptions options, RequestHandler handler);
+  HttpServer(HttpServerOptions options, AsyncRequestHandler handler);
   ~HttpServer();  // stops
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
@@ -50,7 +55,8 @@ class HttpServer {
   // Whether the listener speaks TLS (a certificate file is configured).
   bool tls() const;
   // Closes the acceptor and idle connections, lets requests in flight finish and answer
-  // (with Connection: close), then joins the threads. Idempotent.
+  // (with Connection: close), then joins the threads. Idempotent. An answer still owed by an
+  // asynchronous handler is waited for up to stop_timeout, like a request in flight.
   void stop();
 
   struct Core;

@@ -3,6 +3,8 @@
 #include "queue/task_store.h"
 
 #include <algorithm>
+#include <chrono>
+#include <thread>
 
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
@@ -80,12 +82,18 @@ Result<TaskRecord> TaskStore::register_task(const ExportOptions& options, Timest
 // --- Group registration (RegistrationBatcher) ---
 
 Result<std::vector<Result<TaskRecord>>> TaskStore::register_tasks(const std::vector<NewTask>& tasks) {
-  std::vector<Result<TaskRecord>> out;
-  if (tasks.empty()) return out;
-  out.reserve(tasks.size());
-  const std::string group = "registering a group of " + std::to_string(tasks.size()) + " task(s)";
+  if (tasks.empty()) return std::vector<Result<TaskRecord>>{};
+  return register_tasks_from([&tasks]() -> const std::vector<NewTask>& { return tasks; });
+}
+
+Result<std::vector<Result<TaskRecord>>> TaskStore::register_tasks_from(
+    const std::function<const std::vector<NewTask>&()>& take) {
   auto tx = Transaction::begin(*db_);
+  const std::vector<NewTask>& tasks = take();
+  const std::string group = "registering a group of " + std::to_string(tasks.size()) + " task(s)";
   if (!tx.ok()) return tx.error().with_context(group);
+  std::vector<Result<TaskRecord>> out;
+  out.reserve(tasks.size());
   // The row register_task inserts; prepared once for the group.
   auto st = db_->prepare(
       "INSERT INTO Tasks (Id, Added, Updated, ConcurrencyToken, Status, Type, Progress, Description, Options) "
@@ -119,6 +127,22 @@ Result<std::vector<Result<TaskRecord>>> TaskStore::register_tasks(const std::vec
   if (!committed.ok()) return committed.error().with_context(group + " (commit)");
   return out;
 }
+
+namespace {
+
+int retry_lock_eagerly(void*, int attempt) {
+  // Called on the thread that waits, with attempt 0 at the start of each wait.
+  thread_local std::chrono::steady_clock::time_point started;
+  auto now = std::chrono::steady_clock::now();
+  if (attempt == 0) started = now;
+  if (now - started >= std::chrono::seconds(10)) return 0;  // gives up: SQLITE_BUSY
+  std::this_thread::sleep_for(std::chrono::microseconds(100));
+  return 1;
+}
+
+}  // namespace
+
+void TaskStore::wait_for_locks_eagerly() { sqlite3_busy_handler(db_->handle(), retry_lock_eagerly, nullptr); }
 
 Result<std::optional<TaskRecord>> TaskStore::find_locked(const Guid& id) {
   auto st = db_->prepare(std::string("SELECT ") + kTaskColumns + " FROM Tasks WHERE Id = ?");

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -91,6 +92,14 @@ class TaskStore {
   // An outer error means nothing of the group was committed. An inner error means that registration
   // alone was left out (SQLite undid just its INSERT); the others are durable when this returns.
   Result<std::vector<Result<TaskRecord>>> register_tasks(const std::vector<NewTask>& tasks);
+  // The same, with the group taken from `take` only once the transaction holds the write lock, so
+  // that registrations arriving while another connection's transaction holds it join this group.
+  // `take` is called exactly once, also when the transaction cannot start (the error is the group's).
+  Result<std::vector<Result<TaskRecord>>> register_tasks_from(const std::function<const std::vector<NewTask>&()>& take);
+  // For the connection whose callers wait on it (the registration batcher's): a lock held by another
+  // connection is retried every 100 us, up to the usual 10 s, instead of with SQLite's backoff,
+  // which sleeps up to 100 ms at a time and so keeps losing the lock to connections that retake it.
+  void wait_for_locks_eagerly();
 
   // --- Scheduler ---
   // Leases the oldest task that needs splitting (Pending, or Processing without Total whose split

@@ -115,6 +115,7 @@ Status Config::validate() const {
   CORTEX_RETURN_IF_ERROR(range("http.threads", http.threads, 1, 64));
   CORTEX_RETURN_IF_ERROR(range("http.max_connections", http.max_connections, 1, 100000));
   CORTEX_RETURN_IF_ERROR(range("http.read_timeout_seconds", http.read_timeout_seconds, 1, 3600));
+  CORTEX_RETURN_IF_ERROR(range("registration.max_group_size", registration.max_group_size, 1, 10000));
   CORTEX_RETURN_IF_ERROR(range("http.body_limit_bytes", static_cast<long long>(http.body_limit_bytes), 1024, 64 << 20));
   if (data_dir.empty()) return make_error(ErrorCode::InvalidArgument, "'data_dir' must not be empty");
   if (http.tls_certificate_file.empty() != http.tls_private_key_file.empty()) {
@@ -179,6 +180,7 @@ Result<Config> Config::parse(const std::string& yaml_text, const std::string& so
       {"initial_backoff_ms", ms_setter(c.retry.initial_backoff)},
       {"max_backoff_ms", ms_setter(c.retry.max_backoff)},
   };
+  std::map<std::string, Setter> registration{{"max_group_size", int_setter(c.registration.max_group_size)}};
   std::map<std::string, Setter> exporter{{"ignore_default_values", int_setter(c.ignore_default_values)}};
   std::map<std::string, Setter> log{{"level", int_setter(c.log_level)}};
   Setter tokens = [&](const YAML::Node& n, const std::string& key) -> Status {
@@ -212,6 +214,8 @@ Result<Config> Config::parse(const std::string& yaml_text, const std::string& so
       {"cleanup_interval_seconds", int_setter(c.cleanup_interval_seconds)},
       {"http", [&](const YAML::Node& n, const std::string& key) { return read_map(n, source, key, http); }},
       {"retry", [&](const YAML::Node& n, const std::string& key) { return read_map(n, source, key, retry); }},
+      {"registration",
+       [&](const YAML::Node& n, const std::string& key) { return read_map(n, source, key, registration); }},
       {"export", [&](const YAML::Node& n, const std::string& key) { return read_map(n, source, key, exporter); }},
       {"log", [&](const YAML::Node& n, const std::string& key) { return read_map(n, source, key, log); }},
       {"auth", [&](const YAML::Node& n, const std::string& key) { return read_map(n, source, key, auth); }},

@@ -24,6 +24,13 @@ struct HttpSettings {
   std::string tls_client_ca_file;
 };
 
+// Task registration over the API: each registration is committed (one sync) before its TaskId is
+// answered; registrations that arrive while a commit is syncing share the next one (group commit).
+struct RegistrationSettings {
+  // The most registrations one transaction commits together; 1: every registration commits alone.
+  int max_group_size = 256;
+};
+
 // A configured API token: only its SHA-256 is written down.
 struct ConfiguredToken {
   std::string sha256_hex;
@@ -36,6 +43,7 @@ struct Config {
   std::string profiles_dir;  // default: <data_dir>/storage-profiles
   std::string plugins_dir;   // provider plugins (*.so) to load; empty: none
   HttpSettings http;
+  RegistrationSettings registration;
   int workers = 2;
   int lease_seconds = 30;
   int heartbeat_seconds = 10;

@@ -12,6 +12,7 @@
 #include "azure-blob/azure_blob_provider.h"
 #include "collection/collection_db.h"
 #include "folder/folder_provider.h"
+#include "queue/registration_batcher.h"
 #include "queue/task_store.h"
 #include "storage/plugin_loader.h"
 #include "service/api_tokens.h"
@@ -72,12 +73,23 @@ Status Daemon::start() {
   }
   auto settings = config_.engine_settings();
   workers_ = std::make_unique<WorkerPool>(settings, owner_, *profiles_, clock_, export_metrics_);
-  CORTEX_RETURN_IF_ERROR(workers_->start());
   scheduler_ = std::make_unique<Scheduler>(settings, owner_, *profiles_, clock_, workers_->work_available());
+  // A finished cursor may finish its task: the scheduler writes the manifest now, not at its next poll.
+  Scheduler* scheduler = scheduler_.get();
+  workers_->on_cursor_done([scheduler] { scheduler->wake(); });
+  CORTEX_RETURN_IF_ERROR(workers_->start());
   CORTEX_RETURN_IF_ERROR(scheduler_->start());
 
   pool_ = std::make_unique<TaskStorePool>(config_.task_db_path());
+  // Registrations are group-committed on their own connection and thread; the io threads hand them
+  // over and go on serving while the commit syncs.
+  auto registrations = RegistrationBatcher::open(config_.task_db_path(),
+                                                 static_cast<std::size_t>(config_.registration.max_group_size));
+  if (!registrations.ok()) return registrations.error();
+  registrations_ = std::move(*registrations);
+  CORTEX_RETURN_IF_ERROR(registrations_->start());
   api_ = std::make_unique<ApiHandler>(*pool_, *profiles_, clock_, [this](const Guid&) { scheduler_->wake(); });
+  api_->set_registration_batcher(registrations_.get());
   api_->set_authorizer([tokens = tokens_.get()](std::string_view header, Access needed) {
     return tokens->authorize(header, needed);
   });
@@ -96,11 +108,16 @@ Status Daemon::start() {
   http.tls_certificate_file = config_.http.tls_certificate_file;
   http.tls_private_key_file = config_.http.tls_private_key_file;
   http.tls_client_ca_file = config_.http.tls_client_ca_file;
-  server_ = std::make_unique<HttpServer>(http, [api = api_.get()](const ApiRequest& r) { return api->handle(r); });
+  server_ = std::make_unique<HttpServer>(
+      http, AsyncRequestHandler([api = api_.get()](const ApiRequest& r, Responder respond) {
+        api->handle_async(r, std::move(respond));
+      }));
   CORTEX_RETURN_IF_ERROR(server_->start());
   started_ = true;
-  spdlog::info("cortexd listening on {}://{}:{}/sitecore/api/datatools/ (data {}, collection {}, {} worker(s))",
-               server_->tls() ? "https" : "http", config_.http.address, server_->port(), config_.data_dir, config_.collection_path(), config_.workers);
+  spdlog::info("cortexd listening on {}://{}:{}/sitecore/api/datatools/ (data {}, collection {}, {} worker(s), "
+               "registrations committed in groups of up to {})",
+               server_->tls() ? "https" : "http", config_.http.address, server_->port(), config_.data_dir,
+               config_.collection_path(), config_.workers, registrations_->max_group_size());
   return Status::OK();
 }
 
@@ -210,6 +227,19 @@ std::string Daemon::render_metrics() {
     render_help(out, name, "counter", help);
     render_sample(out, name, "", static_cast<double>(c.value()));
   };
+  if (registrations_) {
+    auto r = registrations_->counters();
+    auto plain = [&](const char* name, const char* help, std::uint64_t value) {
+      render_help(out, name, "counter", help);
+      render_sample(out, name, "", static_cast<double>(value));
+    };
+    plain("cortexd_registrations_committed_total", "Task registrations committed over the API.", r.committed);
+    plain("cortexd_registrations_failed_total", "Task registrations that failed after validation (not committed).",
+          r.failed);
+    plain("cortexd_registration_commits_total",
+          "Transactions of registrations; a group shares one, so committed / commits is the mean group size.",
+          r.groups);
+  }
   counter("cortexd_items_exported_total", "Items written to storage.", export_metrics_.items_exported);
   counter("cortexd_bytes_exported_total", "Bytes of batch files written to storage.", export_metrics_.bytes_exported);
   counter("cortexd_batches_stored_total", "Batch files stored.", export_metrics_.batches_stored);
@@ -239,10 +269,14 @@ void Daemon::reload_profiles() {
 
 void Daemon::stop() {
   if (api_) api_->set_draining(true);
+  // The server waits for the answers it owes, so the batcher still commits while it stops; then the
+  // batcher commits and answers whatever is left (its answers need the handler and the scheduler).
   if (server_) server_->stop();
+  if (registrations_) registrations_->stop();
   if (scheduler_) scheduler_->stop();
   if (workers_) workers_->stop();
   server_.reset();
+  registrations_.reset();
   api_.reset();
   scheduler_.reset();
   workers_.reset();

@@ -20,6 +20,7 @@ class ApiTokens;
 class DataDirLock;
 class TaskStore;
 class HttpServer;
+class RegistrationBatcher;
 class Scheduler;
 class TaskStorePool;
 class WorkerPool;
@@ -61,6 +62,7 @@ class Daemon {
   std::unique_ptr<ApiTokens> tokens_;
   std::unique_ptr<ProfileCatalog> profiles_;
   std::unique_ptr<TaskStorePool> pool_;
+  std::unique_ptr<RegistrationBatcher> registrations_;
   std::unique_ptr<WorkerPool> workers_;
   std::unique_ptr<Scheduler> scheduler_;
   std::unique_ptr<ApiHandler> api_;

@@ -1,9 +1,17 @@
-// generate_collection: determinism, exact totals, realistic shapes and the promised edge cases, read back with SQL.
+// generate_collection: determinism, exact totals, realistic shapes and the promised edge cases, read back with SQL;
+// generate_collection_file: a new file built out of sight (same rows, nothing left behind, killed runs leave no
+// collection), an existing one appended to.
 #include "collection/collection_generator.h"
 
 #include <gtest/gtest.h>
+#include <sys/file.h>
+#include <sys/wait.h>
+#include <fcntl.h>
+#include <unistd.h>
 
+#include <csignal>
 #include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
 
@@ -86,6 +94,29 @@ class GeneratorTest : public ::testing::Test {
     auto row = statement->step();
     EXPECT_TRUE(row.ok() && *row) << sql;
     return statement->int64(0);
+  }
+
+  // The file at `path` made (or appended to) by generate_collection_file.
+  GenerateReport generate_file(const fs::path& path, std::int64_t contacts, std::int64_t per_contact,
+                               std::uint64_t seed) {
+    auto report = generate_collection_file(path.string(), options(contacts, per_contact, seed));
+    EXPECT_TRUE(report.ok()) << report.error().message;
+    return report.ok() ? *report : GenerateReport{};
+  }
+
+  Database& open(const fs::path& path) {
+    auto db = create_collection(path.string());
+    EXPECT_TRUE(db.ok()) << db.error().message;
+    databases_.push_back(std::move(*db));
+    return *databases_.back();
+  }
+
+  // The names in dir_, sorted.
+  std::vector<std::string> files() const {
+    std::vector<std::string> names;
+    for (const auto& entry : fs::directory_iterator(dir_)) names.push_back(entry.path().filename().string());
+    std::sort(names.begin(), names.end());
+    return names;
   }
 
   static std::vector<std::string> column(Database& db, const std::string& sql) {
@@ -283,6 +314,215 @@ TEST_F(GeneratorTest, ZeroInteractionsPerContactWritesContactsOnly) {
   Database& db = generate(50, 0, 1);
   EXPECT_EQ(number(db, "SELECT count(*) FROM Contacts"), 50);
   EXPECT_EQ(number(db, "SELECT count(*) FROM Interactions"), 0);
+}
+
+// ---- generate_collection_file ----
+
+TEST_F(GeneratorTest, NewFileHasTheSameRowsAsAppendingToAnEmptyCollection) {
+  for (auto [contacts, per_contact, seed] : {std::tuple{4'000, 5, 11}, {300, 4, 7}, {10, 2, 3}, {50, 0, 1}, {0, 5, 1}}) {
+    const fs::path path = dir_ / ("new-" + std::to_string(contacts) + ".db");
+    GenerateReport report = generate_file(path, contacts, per_contact, seed);
+    EXPECT_TRUE(report.new_file);
+    EXPECT_EQ(report.contacts, contacts);
+    EXPECT_EQ(report.interactions, contacts * per_contact);
+    EXPECT_EQ(content_hash(open(path)), content_hash(generate(contacts, per_contact, seed))) << contacts;
+  }
+}
+
+TEST_F(GeneratorTest, NewFileLeavesNothingBesideItAndIsAWalCollection) {
+  const fs::path path = dir_ / "collection.db";
+  generate_file(path, 500, 3, 2);
+  EXPECT_EQ(files(), std::vector<std::string>{"collection.db"});
+  auto db = open_collection_for_reading(path.string());
+  ASSERT_TRUE(db.ok()) << db.error().message;
+  EXPECT_EQ(number(**db, "SELECT count(*) FROM Interactions"), 1'500);
+  // The file itself says WAL, so any reader finds it so.
+  std::ifstream file(path, std::ios::binary);
+  char header[20] = {};
+  file.read(header, sizeof header);
+  EXPECT_EQ(header[18], 2);
+  EXPECT_EQ(header[19], 2);
+  EXPECT_EQ(column(**db, "PRAGMA integrity_check"), std::vector<std::string>{"ok"});
+  EXPECT_EQ(number(**db, "PRAGMA page_size"), 65'536);
+  EXPECT_EQ(column(**db, "SELECT name FROM sqlite_schema WHERE type = 'index' AND sql IS NOT NULL ORDER BY name"),
+            (std::vector<std::string>{"ContactIdentifiers_Contact", "ContactIdentifiers_Key", "Contacts_Id",
+                                      "Contacts_Split", "Interactions_Contact", "Interactions_Id",
+                                      "Interactions_Split"}));
+  // Exports read by Seq ranges with the ids in them: the indexes answer those lookups.
+  EXPECT_EQ(number(**db, "SELECT count(*) FROM Interactions i JOIN Contacts c ON c.Id = i.ContactId"), 1'500);
+}
+
+TEST_F(GeneratorTest, NewFileStillRefusesDuplicateIds) {
+  const fs::path path = dir_ / "collection.db";
+  generate_file(path, 300, 2, 5);
+  Database& db = open(path);
+  for (const char* sql :
+       {"INSERT INTO Contacts (Id, Percentile, Added) SELECT Id, 0.5, 'x' FROM Contacts LIMIT 1",
+        "INSERT INTO Interactions (Id, ContactId, StartDateTime, Percentile, Added) "
+        "SELECT Id, ContactId, StartDateTime, 0.5, 'x' FROM Interactions LIMIT 1",
+        "INSERT INTO ContactIdentifiers (ContactSeq, Source, Identifier) "
+        "SELECT ContactSeq + 1, Source, Identifier FROM ContactIdentifiers LIMIT 1",
+        "INSERT INTO ContactFacets (ContactSeq, FacetKey, Data) SELECT ContactSeq, FacetKey, '{}' FROM ContactFacets "
+        "LIMIT 1",
+        "INSERT INTO InteractionFacets (InteractionSeq, FacetKey, Data) "
+        "SELECT InteractionSeq, FacetKey, '{}' FROM InteractionFacets LIMIT 1"}) {
+    Status status = db.exec(sql);
+    ASSERT_FALSE(status.ok()) << sql;
+    EXPECT_NE(status.error().message.find("UNIQUE constraint failed"), std::string::npos) << status.error().message;
+  }
+}
+
+TEST_F(GeneratorTest, ExistingFileIsAppendedToWithSeqContinuing) {
+  const fs::path path = dir_ / "collection.db";
+  EXPECT_TRUE(generate_file(path, 100, 2, 1).new_file);
+  GenerateReport second = generate_file(path, 100, 2, 2);
+  EXPECT_FALSE(second.new_file);
+  EXPECT_EQ(second.contacts, 100);
+  Database& db = open(path);
+  EXPECT_EQ(number(db, "SELECT count(*) FROM Contacts"), 200);
+  EXPECT_EQ(number(db, "SELECT count(*) FROM Interactions"), 400);
+  EXPECT_EQ(number(db, "SELECT max(Seq) FROM Contacts"), 200);
+  EXPECT_EQ(number(db, "SELECT max(Seq) FROM Interactions"), 400);
+  EXPECT_EQ(number(db, "SELECT count(DISTINCT Added) FROM Interactions"), 1);  // the same `now` both times
+  // The second seed's emails carry their own Seqs (101..200), so nothing collided.
+  EXPECT_EQ(number(db, "SELECT count(*) FROM ContactIdentifiers WHERE Source = 'email' AND ContactSeq > 100 AND "
+                       "Identifier NOT LIKE '%' || ContactSeq || '@example.com'"),
+            0);
+  for (const auto& name : files()) EXPECT_EQ(name.find(".generating"), std::string::npos) << name;
+}
+
+TEST_F(GeneratorTest, NewFileStoppedMidwayLeavesNothing) {
+  const fs::path path = dir_ / "collection.db";
+  GeneratorOptions o = options(20'000, 5, 3);
+  int calls = 0;
+  o.progress = [&calls](std::int64_t written) {
+    EXPECT_GT(written, 0);
+    return ++calls < 3;
+  };
+  auto report = generate_collection_file(path.string(), o);
+  ASSERT_FALSE(report.ok());
+  EXPECT_EQ(report.error().code, ErrorCode::Unavailable);
+  EXPECT_EQ(calls, 3);
+  EXPECT_TRUE(files().empty());
+  // The same for an append: the open transaction is rolled back, earlier ones stay.
+  Database& db = generate(10, 1, 1);
+  auto appended = generate_collection(db, o);
+  ASSERT_FALSE(appended.ok());
+  EXPECT_EQ(number(db, "SELECT count(*) FROM Contacts"), 10);
+}
+
+TEST_F(GeneratorTest, KilledNewFileRunLeavesNoCollectionAndTheNextRunRecovers) {
+  const fs::path path = dir_ / "collection.db";
+  pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    GeneratorOptions o = options(20'000, 5, 3);
+    int batches = 0;
+    o.progress = [&batches](std::int64_t) {
+      if (++batches == 3) std::raise(SIGKILL);  // midway through the load, with both build files being written
+      return true;
+    };
+    (void)generate_collection_file(path.string(), o);
+    _exit(0);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << status;
+
+  EXPECT_FALSE(fs::exists(path));
+  EXPECT_EQ(open_collection_for_reading(path.string()).error().code, ErrorCode::NotFound);
+  EXPECT_TRUE(fs::exists(dir_ / "collection.db.generating"));  // the killed run's, under a name nobody reads
+
+  GenerateReport report = generate_file(path, 2'000, 5, 3);
+  EXPECT_TRUE(report.new_file);
+  EXPECT_EQ(files(), std::vector<std::string>{"collection.db"});
+  EXPECT_EQ(content_hash(open(path)), content_hash(generate(2'000, 5, 3)));
+}
+
+TEST_F(GeneratorTest, NewFileIsRefusedWhileAnotherRunBuildsIt) {
+  const fs::path path = dir_ / "collection.db";
+  int fd = ::open((dir_ / "collection.db.generating").c_str(), O_RDWR | O_CREAT, 0644);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(::flock(fd, LOCK_EX), 0);
+  auto report = generate_collection_file(path.string(), options(50, 2, 1));
+  ASSERT_FALSE(report.ok());
+  EXPECT_EQ(report.error().code, ErrorCode::Unavailable);
+  EXPECT_NE(report.error().message.find("another generate"), std::string::npos) << report.error().message;
+  EXPECT_FALSE(fs::exists(path));
+  ::close(fd);
+  EXPECT_TRUE(generate_file(path, 50, 2, 1).new_file);
+}
+
+TEST_F(GeneratorTest, StaleCompanionsOfADeletedCollectionAreNotTakenIntoTheNewFile) {
+  // A WAL left by a collection that was deleted would otherwise be replayed into the new file of the same name.
+  const fs::path old_path = dir_ / "old.db";
+  {
+    Database& old = open(old_path);
+    ASSERT_TRUE(old.exec("PRAGMA wal_autocheckpoint = 0").ok());
+    ASSERT_TRUE(generate_collection(old, options(30, 2, 9)).ok());
+  }
+  ASSERT_TRUE(fs::exists(dir_ / "old.db-wal"));
+  fs::copy_file(dir_ / "old.db-wal", dir_ / "collection.db-wal");
+  const fs::path path = dir_ / "collection.db";
+  generate_file(path, 40, 2, 1);
+  Database& db = open(path);
+  EXPECT_EQ(column(db, "PRAGMA integrity_check"), std::vector<std::string>{"ok"});
+  EXPECT_EQ(number(db, "SELECT count(*) FROM Contacts"), 40);
+}
+
+TEST_F(GeneratorTest, NewFileTakesImportsLikeAnyCollection) {
+  const fs::path path = dir_ / "collection.db";
+  generate_file(path, 200, 2, 4);
+  Database& db = open(path);
+  struct FixedClock final : Clock {
+    Timestamp now() const override { return kNow; }
+  } clock;
+  CollectionImporter importer(db, clock);
+  const std::string contact_id = column(db, "SELECT Id FROM Contacts WHERE Seq = 7").at(0);
+  const std::string text = R"({"Id":"11111111-1111-1111-1111-111111111111","Identifiers":[{"Source":"email",)"
+                           R"("Identifier":"new@example.com","IdentifierType":"Known"}]})"
+                           "\n"
+                           R"({"Id":")" + contact_id + R"(","Identifiers":[]})";
+  ImportReport report;
+  ASSERT_TRUE(importer.import_text(text, "test.ndjson", report).ok());
+  EXPECT_TRUE(report.problems.empty()) << report.problems.at(0).message;
+  EXPECT_EQ(report.contacts, 2);
+  EXPECT_EQ(number(db, "SELECT count(*) FROM Contacts"), 201);  // one new, one updated in place
+  EXPECT_EQ(number(db, "SELECT Seq FROM Contacts WHERE Id = '" + contact_id + "'"), 7);
+}
+
+// Collections made before the ids' uniqueness moved into named indexes declared it inline.
+TEST_F(GeneratorTest, OlderCollectionsKeepTheirInlineUniquenessWithoutASecondIndex) {
+  const fs::path path = dir_ / "legacy.db";
+  {
+    auto legacy = Database::open(path.string());
+    ASSERT_TRUE(legacy.ok());
+    ASSERT_TRUE((*legacy)
+                    ->exec("CREATE TABLE Contacts (Seq INTEGER PRIMARY KEY, Id TEXT NOT NULL UNIQUE, Created TEXT, "
+                           "LastModified TEXT, ConcurrencyToken TEXT, Percentile REAL NOT NULL, Added TEXT NOT NULL);"
+                           "CREATE TABLE ContactIdentifiers (ContactSeq INTEGER NOT NULL REFERENCES Contacts(Seq) ON "
+                           "DELETE CASCADE, Source TEXT NOT NULL, Identifier TEXT NOT NULL, IdentifierType INTEGER "
+                           "NOT NULL DEFAULT 0, PRIMARY KEY (Source, Identifier));"
+                           "CREATE INDEX ContactIdentifiers_Contact ON ContactIdentifiers (ContactSeq);"
+                           "CREATE TABLE Interactions (Seq INTEGER PRIMARY KEY, Id TEXT NOT NULL UNIQUE, ContactId "
+                           "TEXT NOT NULL, StartDateTime TEXT NOT NULL, EndDateTime TEXT, DurationTicks INTEGER NOT "
+                           "NULL DEFAULT 0, LastModified TEXT, ChannelId TEXT, Initiator TEXT, UserAgent TEXT, "
+                           "CampaignId TEXT, VenueId TEXT, DeviceProfileId TEXT, ConcurrencyToken TEXT, "
+                           "EngagementValue INTEGER NOT NULL DEFAULT 0, Events TEXT NOT NULL DEFAULT '[]', Percentile "
+                           "REAL NOT NULL, Added TEXT NOT NULL);"
+                           "CREATE INDEX Interactions_Contact ON Interactions (ContactId);")
+                    .ok());
+  }
+  Database& db = open(path);
+  auto report = generate_file(path, 100, 2, 6);
+  EXPECT_FALSE(report.new_file);
+  EXPECT_EQ(number(db, "SELECT count(*) FROM Interactions"), 200);
+  // Only the legacy autoindexes carry uniqueness; the named ones were not added beside them.
+  EXPECT_EQ(column(db, "SELECT name FROM sqlite_schema WHERE type = 'index' ORDER BY name"),
+            (std::vector<std::string>{"ContactIdentifiers_Contact", "Contacts_Split", "Interactions_Contact",
+                                      "Interactions_Split", "sqlite_autoindex_ContactIdentifiers_1",
+                                      "sqlite_autoindex_Contacts_1", "sqlite_autoindex_Interactions_1"}));
+  EXPECT_FALSE(db.exec("INSERT INTO Contacts (Id, Percentile, Added) SELECT Id, 0.5, 'x' FROM Contacts LIMIT 1").ok());
 }
 
 }  // namespace

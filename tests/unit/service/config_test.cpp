@@ -27,6 +27,21 @@ TEST(Config, TheShippedExampleParsesAndEqualsTheDefaults) {
   EXPECT_EQ(c->retry.max_backoff, defaults.retry.max_backoff);
   EXPECT_EQ(c->lease_seconds, defaults.lease_seconds);
   EXPECT_EQ(c->ignore_default_values, defaults.ignore_default_values);
+  EXPECT_EQ(c->registration.max_group_size, defaults.registration.max_group_size);
+  EXPECT_EQ(c->http.threads, defaults.http.threads);
+}
+
+TEST(Config, RegistrationGroupSizeIsReadAndRangeChecked) {
+  EXPECT_EQ(Config().registration.max_group_size, 256);
+  auto one = Config::parse("registration:\n  max_group_size: 1\n", "c.yaml");
+  ASSERT_TRUE(one.ok()) << one.error().message;
+  EXPECT_EQ(one->registration.max_group_size, 1);
+  for (const char* text : {"registration:\n  max_group_size: 0\n", "registration:\n  max_group_size: 10001\n",
+                           "registration:\n  max_group_size: lots\n", "registration:\n  max_group: 8\n"}) {
+    auto c = Config::parse(text, "c.yaml");
+    ASSERT_FALSE(c.ok()) << text;
+    EXPECT_NE(c.error().message.find("registration.max_group"), std::string::npos) << c.error().message;
+  }
 }
 
 TEST(Config, UnknownKeyIsAnErrorNamingKeyAndLine) {
