@@ -27,4 +27,5 @@ fi
 # Up to date in a second when nothing changed.
 cmake --build "$build" --target cortexd registration_bench -j"$(nproc)" >&2
 
+export CORTEXD_BENCH_COMMIT="$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)$(git -C "$root" diff --quiet HEAD 2>/dev/null || echo -dirty)"
 exec "$build/bench/registration_bench" --cortexd "$build/cortexd" --out "$out" "$@"
