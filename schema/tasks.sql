@@ -28,6 +28,12 @@ CREATE TABLE IF NOT EXISTS Tasks (
   LeaseExpires     TEXT
 );
 CREATE INDEX IF NOT EXISTS Tasks_Status ON Tasks (Status, Added);
+-- The scheduler's picks, each through a partial index of just the tasks it looks for, so that a pick
+-- does not walk the whole queue: tasks to split (Pending, or Processing without a Total), split tasks
+-- (whose cursors may all be done), and cancels not yet applied.
+CREATE INDEX IF NOT EXISTS Tasks_ToSplit ON Tasks (Added, Id) WHERE Status IN (0, 1) AND Total IS NULL;
+CREATE INDEX IF NOT EXISTS Tasks_Split ON Tasks (Added, Id) WHERE Status = 1 AND Total IS NOT NULL;
+CREATE INDEX IF NOT EXISTS Tasks_ToCancel ON Tasks (Added) WHERE Status IN (0, 1) AND CancelRequested = 1;
 
 CREATE TABLE IF NOT EXISTS TaskDependencies (
   TaskId             TEXT NOT NULL REFERENCES Tasks(Id) ON DELETE CASCADE,

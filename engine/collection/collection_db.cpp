@@ -23,11 +23,12 @@ Error sqlite_error(sqlite3* db, const std::string& what) {
   return make_error(ErrorCode::IOError, what + ": " + sqlite3_errmsg(db));
 }
 
-// "CREATE UNIQUE INDEX IF NOT EXISTS Name ON Table (A, B)": the table and its column list, or nothing when the
-// statement is not a unique index in that form.
-bool parse_unique_index(std::string_view statement, std::string& table, std::vector<std::string>& columns) {
-  constexpr std::string_view kPrefix = "CREATE UNIQUE INDEX";
-  if (statement.substr(0, kPrefix.size()) != kPrefix) return false;
+// "CREATE [UNIQUE] INDEX IF NOT EXISTS Name ON Table (A, B)": whether it is unique, the table and the column list;
+// false when the statement is not an index in that form.
+bool parse_index(std::string_view statement, bool& unique, std::string& table, std::vector<std::string>& columns) {
+  constexpr std::string_view kIndex = "CREATE INDEX", kUniqueIndex = "CREATE UNIQUE INDEX";
+  unique = statement.substr(0, kUniqueIndex.size()) == kUniqueIndex;
+  if (!unique && statement.substr(0, kIndex.size()) != kIndex) return false;
   auto on = statement.find(" ON ");
   auto open = statement.find('(', on == std::string_view::npos ? 0 : on);
   auto close = statement.find(')', open == std::string_view::npos ? 0 : open);
@@ -91,9 +92,10 @@ std::string_view collection_indexes_sql() {
   return marker == std::string_view::npos ? std::string_view() : sql.substr(marker);
 }
 
-Status create_collection_indexes(sqlite3* db) {
+Status create_collection_indexes(sqlite3* db, IndexSelection which) {
   const std::string sql(collection_indexes_sql());
   const char* next = sql.c_str();
+  bool unique = false;
   std::string table;
   std::vector<std::string> columns;
   while (*next) {
@@ -109,13 +111,16 @@ Status create_collection_indexes(sqlite3* db) {
       text = newline == std::string_view::npos ? std::string_view() : trim(text.substr(newline + 1));
     }
     bool skip = false;
-    if (parse_unique_index(text, table, columns)) {
-      auto exists = has_unique_index(db, table, columns);
-      if (!exists.ok()) {
-        sqlite3_finalize(statement);
-        return exists.error();
+    if (parse_index(text, unique, table, columns)) {
+      if (which != IndexSelection::All) skip = (!columns.empty() && columns.front() == "Seq") != (which == IndexSelection::LedBySeq);
+      if (!skip && unique) {
+        auto exists = has_unique_index(db, table, columns);
+        if (!exists.ok()) {
+          sqlite3_finalize(statement);
+          return exists.error();
+        }
+        skip = *exists;
       }
-      skip = *exists;
     }
     int rc = skip ? SQLITE_DONE : sqlite3_step(statement);
     sqlite3_finalize(statement);

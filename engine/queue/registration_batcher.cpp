@@ -37,6 +37,7 @@ Result<std::unique_ptr<RegistrationBatcher>> RegistrationBatcher::open(const std
   TaskStore* connection = store->get();
   // Registrations have callers waiting; the scheduler's and workers' writes do not.
   connection->wait_for_locks_eagerly();
+  connection->leave_checkpoints_to_others();
   auto batcher = std::make_unique<RegistrationBatcher>(
       [connection](const TakeGroup& take) { return connection->register_tasks_from(take); },
       max_group_size);

@@ -144,6 +144,16 @@ int retry_lock_eagerly(void*, int attempt) {
 
 void TaskStore::wait_for_locks_eagerly() { sqlite3_busy_handler(db_->handle(), retry_lock_eagerly, nullptr); }
 
+void TaskStore::leave_checkpoints_to_others() { sqlite3_wal_autocheckpoint(db_->handle(), 0); }
+
+Status TaskStore::checkpoint() {
+  int rc = sqlite3_wal_checkpoint_v2(db_->handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+  if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
+    return make_error(ErrorCode::IOError, std::string("checkpointing the task store: ") + sqlite3_errmsg(db_->handle()));
+  }
+  return Status::OK();
+}
+
 Result<std::optional<TaskRecord>> TaskStore::find_locked(const Guid& id) {
   auto st = db_->prepare(std::string("SELECT ") + kTaskColumns + " FROM Tasks WHERE Id = ?");
   if (!st.ok()) return st.error();
@@ -230,42 +240,66 @@ Result<std::optional<TaskRecord>> TaskStore::request_cancel(const Guid& id, Time
 }
 
 Result<std::optional<std::string>> TaskStore::pick_task_id(const char* sql, const std::string& stamp) {
-  auto pick = db_->prepare(sql);
+  auto pick = db_->cached(sql);
   if (!pick.ok()) return pick.error();
-  pick->bind(1, stamp);
-  auto row = pick->step();
+  Statement& st = **pick;
+  st.bind(1, stamp);
+  auto row = st.step();
   if (!row.ok()) return row.error();
-  if (!*row) return std::optional<std::string>{};
-  return std::optional<std::string>(pick->text(0));
+  std::optional<std::string> id;
+  if (*row) id = st.text(0);
+  st.reset();
+  return id;
+}
+
+// The scheduler's picks scan a part of the queue that grows with it (10,000 waiting tasks: milliseconds), so the
+// candidate is found by a plain read, which holds no lock that a registration waits for. The claim then takes the
+// write lock and repeats the pick's conditions on that one row: a task that another scheduler claimed, or that was
+// canceled, in between is not claimed again (the pick is retried). `claim_sql` binds ?1 now, ?2 the owner, ?3 the
+// lease's end and ?4 the task id; `claimed` runs in the claim's transaction.
+Result<std::optional<TaskRecord>> TaskStore::claim_oldest(const char* pick_sql, const char* claim_sql,
+                                                          const std::string& owner, Timestamp now, Ticks lease,
+                                                          const std::function<Status(const std::string&)>& claimed) {
+  const std::string stamp = format_timestamp(now), until = format_timestamp(now + lease);
+  constexpr int kAttempts = 4;
+  for (int attempt = 0; attempt < kAttempts; ++attempt) {
+    auto picked = pick_task_id(pick_sql, stamp);
+    if (!picked.ok()) return picked.error();
+    if (!*picked) return std::optional<TaskRecord>{};
+    const std::string& id_text = **picked;
+    auto tx = Transaction::begin(*db_);
+    if (!tx.ok()) return tx.error();
+    auto claim = db_->cached(claim_sql);
+    if (!claim.ok()) return claim.error();
+    (*claim)->bind(1, stamp).bind(2, owner).bind(3, until).bind(4, id_text);
+    CORTEX_RETURN_IF_ERROR((*claim)->run());
+    if ((*claim)->changes() == 0) continue;  // taken or changed since the pick: the transaction rolls back
+    if (claimed) CORTEX_RETURN_IF_ERROR(claimed(id_text));
+    auto task = find_locked(*Guid::parse(id_text));
+    if (!task.ok()) return task.error();
+    CORTEX_RETURN_IF_ERROR((*tx)->commit());
+    return task;
+  }
+  return std::optional<TaskRecord>{};  // lost every race: the next pass tries again
 }
 
 Result<std::optional<TaskRecord>> TaskStore::lease_task_for_split(const std::string& owner, Timestamp now, Ticks lease) {
-  auto tx = Transaction::begin(*db_);
-  if (!tx.ok()) return tx.error();
-  std::string stamp = format_timestamp(now);
-  auto picked = pick_task_id(
-      "SELECT Id FROM Tasks WHERE CancelRequested = 0 AND "
-      "(Status = 0 OR (Status = 1 AND Total IS NULL AND (LeaseExpires IS NULL OR LeaseExpires <= ?))) "
-      "ORDER BY Added, Id LIMIT 1",
-      stamp);
-  if (!picked.ok()) return picked.error();
-  if (!*picked) return std::optional<TaskRecord>{};
-  const std::string& id_text = **picked;
-  auto update = db_->prepare(
-      "UPDATE Tasks SET Status = 1, Started = coalesce(Started, ?1), Updated = ?1, LeaseOwner = ?2, LeaseExpires = ?3 "
-      "WHERE Id = ?4");
-  if (!update.ok()) return update.error();
-  update->bind(1, stamp).bind(2, owner).bind(3, format_timestamp(now + lease)).bind(4, id_text);
-  CORTEX_RETURN_IF_ERROR(update->run());
-  // Cursors left by a split that died half-way are discarded: the split starts over.
-  auto clear = db_->prepare("DELETE FROM Cursors WHERE TaskId = ?");
-  if (!clear.ok()) return clear.error();
-  clear->bind(1, id_text);
-  CORTEX_RETURN_IF_ERROR(clear->run());
-  auto task = find_locked(*Guid::parse(id_text));
-  if (!task.ok()) return task.error();
-  CORTEX_RETURN_IF_ERROR((*tx)->commit());
-  return task;
+  // Pending, or Processing without a Total whose split lease lapsed; through the partial index of exactly these.
+  static constexpr const char* kNeedsSplit =
+      "Status IN (0, 1) AND Total IS NULL AND CancelRequested = 0 "
+      "AND (Status = 0 OR LeaseExpires IS NULL OR LeaseExpires <= ?1)";
+  static const std::string pick =
+      std::string("SELECT Id FROM Tasks INDEXED BY Tasks_ToSplit WHERE ") + kNeedsSplit + " ORDER BY Added, Id LIMIT 1";
+  static const std::string claim =
+      std::string("UPDATE Tasks SET Status = 1, Started = coalesce(Started, ?1), Updated = ?1, LeaseOwner = ?2, "
+                  "LeaseExpires = ?3 WHERE Id = ?4 AND ") + kNeedsSplit;
+  return claim_oldest(pick.c_str(), claim.c_str(), owner, now, lease, [this](const std::string& id_text) {
+    // Cursors left by a split that died half-way are discarded: the split starts over.
+    auto clear = db_->cached("DELETE FROM Cursors WHERE TaskId = ?");
+    if (!clear.ok()) return Status(clear.error());
+    (*clear)->bind(1, id_text);
+    return (*clear)->run();
+  });
 }
 
 Status TaskStore::store_split(const Guid& id, const std::string& owner, const std::vector<CursorRange>& cursors,
@@ -304,26 +338,15 @@ Status TaskStore::store_split(const Guid& id, const std::string& owner, const st
 }
 
 Result<std::optional<TaskRecord>> TaskStore::lease_task_to_finish(const std::string& owner, Timestamp now, Ticks lease) {
-  auto tx = Transaction::begin(*db_);
-  if (!tx.ok()) return tx.error();
-  std::string stamp = format_timestamp(now);
-  auto picked = pick_task_id(
-      "SELECT Id FROM Tasks t WHERE Status = 1 AND Total IS NOT NULL AND CancelRequested = 0 "
-      "AND (LeaseExpires IS NULL OR LeaseExpires <= ?) "
-      "AND NOT EXISTS (SELECT 1 FROM Cursors c WHERE c.TaskId = t.Id AND c.State != 2) "
-      "ORDER BY Added LIMIT 1",
-      stamp);
-  if (!picked.ok()) return picked.error();
-  if (!*picked) return std::optional<TaskRecord>{};
-  const std::string& id_text = **picked;
-  auto update = db_->prepare("UPDATE Tasks SET LeaseOwner = ?, LeaseExpires = ? WHERE Id = ?");
-  if (!update.ok()) return update.error();
-  update->bind(1, owner).bind(2, format_timestamp(now + lease)).bind(3, id_text);
-  CORTEX_RETURN_IF_ERROR(update->run());
-  auto task = find_locked(*Guid::parse(id_text));
-  if (!task.ok()) return task.error();
-  CORTEX_RETURN_IF_ERROR((*tx)->commit());
-  return task;
+  // Split (Total set), not under a live lease, every cursor done; through the partial index of the split tasks.
+  static constexpr const char* kFinishable =
+      "Status = 1 AND Total IS NOT NULL AND CancelRequested = 0 AND (LeaseExpires IS NULL OR LeaseExpires <= ?1) "
+      "AND NOT EXISTS (SELECT 1 FROM Cursors c WHERE c.TaskId = t.Id AND c.State != 2)";
+  static const std::string pick =
+      std::string("SELECT Id FROM Tasks t INDEXED BY Tasks_Split WHERE ") + kFinishable + " ORDER BY Added, Id LIMIT 1";
+  static const std::string claim =
+      std::string("UPDATE Tasks AS t SET LeaseOwner = ?2, LeaseExpires = ?3 WHERE Id = ?4 AND ") + kFinishable;
+  return claim_oldest(pick.c_str(), claim.c_str(), owner, now, lease, {});
 }
 
 Result<std::vector<StoredBatch>> TaskStore::stored_batches(const Guid& id) {
@@ -376,11 +399,23 @@ Status TaskStore::fail_task(const Guid& id, const std::string& error, Timestamp 
 }
 
 Result<std::vector<Guid>> TaskStore::cancel_idle_tasks(Timestamp now) {
+  // Every scheduler pass asks; almost always there is nothing to cancel, which the partial index of the pending
+  // cancels tells without the write lock.
+  {
+    auto any = db_->cached("SELECT 1 FROM Tasks INDEXED BY Tasks_ToCancel WHERE Status IN (0, 1) AND CancelRequested = 1 LIMIT 1");
+    if (!any.ok()) return any.error();
+    auto row = (*any)->step();
+    if (!row.ok()) return row.error();
+    const bool found = *row;
+    (*any)->reset();
+    if (!found) return std::vector<Guid>{};
+  }
   auto tx = Transaction::begin(*db_);
   if (!tx.ok()) return tx.error();
   auto pick = db_->prepare(
-      "SELECT Id FROM Tasks t WHERE Status IN (0, 1) AND CancelRequested = 1 AND (t.LeaseExpires IS NULL OR t.LeaseExpires <= ?1) "
-      "AND NOT EXISTS (SELECT 1 FROM Cursors c WHERE c.TaskId = t.Id AND c.State = 1 AND c.LeaseExpires > ?1)");
+      "SELECT Id FROM Tasks t INDEXED BY Tasks_ToCancel WHERE Status IN (0, 1) AND CancelRequested = 1 "
+      "AND (t.LeaseExpires IS NULL OR t.LeaseExpires <= ?1) AND NOT EXISTS (SELECT 1 FROM Cursors c INDEXED BY "
+      "Cursors_Work WHERE c.TaskId = t.Id AND c.State = 1 AND c.LeaseExpires > ?1)");
   if (!pick.ok()) return pick.error();
   pick->bind(1, format_timestamp(now));
   std::vector<Guid> ids;

@@ -100,6 +100,12 @@ class TaskStore {
   // connection is retried every 100 us, up to the usual 10 s, instead of with SQLite's backoff,
   // which sleeps up to 100 ms at a time and so keeps losing the lock to connections that retake it.
   void wait_for_locks_eagerly();
+  // Also for that connection: its commits never run a WAL checkpoint (which copies the log into the
+  // database and syncs both, while the group's callers wait); the other connections' commits and
+  // checkpoint() do.
+  void leave_checkpoints_to_others();
+  // A checkpoint that waits for no one (PASSIVE): copies what it can of the WAL into the database.
+  Status checkpoint();
 
   // --- Scheduler ---
   // Leases the oldest task that needs splitting (Pending, or Processing without Total whose split
@@ -159,6 +165,9 @@ class TaskStore {
   Result<BatchCommitOutcome> commit_one(const BatchCommit& commit, Timestamp now, Ticks lease_time);
   // The Id of the first row of a one-parameter (a timestamp) query, if any.
   Result<std::optional<std::string>> pick_task_id(const char* sql, const std::string& stamp);
+  Result<std::optional<TaskRecord>> claim_oldest(const char* pick_sql, const char* claim_sql, const std::string& owner,
+                                                 Timestamp now, Ticks lease,
+                                                 const std::function<Status(const std::string&)>& claimed);
   Status finish(const Guid& id, TaskStatus status, const std::optional<std::string>& error,
                 const std::optional<std::string>& description, Timestamp now);
 

@@ -89,14 +89,10 @@ int generate(const Args& args) {
   if (!config) return kExitUsage;
   setup_logging(config->log_level);
   auto path = collection_path(*config);
-  auto db = create_collection(path);
-  if (!db.ok()) {
-    print_error(db.error().message);
-    return kExitFailure;
-  }
   g.now = SystemClock().now();
   auto started = std::chrono::steady_clock::now();
-  auto report = generate_collection(**db, g);
+  // A missing file is built out of sight and renamed into place; an existing collection is appended to.
+  auto report = generate_collection_file(path, g);
   if (!report.ok()) {
     print_error("generate: " + report.error().message);
     return kExitFailure;

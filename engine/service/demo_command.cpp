@@ -69,15 +69,9 @@ int demo(const Args& args) {
 
   std::cout << "== cortexd demo in " << root.string() << "\n";
   {
-    bool existed = fs::exists(config.collection);
-    auto db = create_collection(config.collection);
-    if (!db.ok()) {
-      print_error(db.error().message);
-      return kExitFailure;
-    }
-    if (!existed) {
+    if (!fs::exists(config.collection)) {
       g.now = SystemClock().now();
-      auto report = generate_collection(**db, g);
+      auto report = generate_collection_file(config.collection, g);
       if (!report.ok()) {
         print_error("generating the collection: " + report.error().message);
         return kExitFailure;

@@ -66,6 +66,10 @@ bool Scheduler::run_once() {
     if (now >= next_heartbeat_) {
       auto renewed = store_->renew_leases(owner_, now, settings_.lease);
       if (!renewed.ok()) spdlog::error("renewing leases: {}", renewed.error().message);
+      // The registration connection leaves checkpoints to the others: this one bounds the WAL also when
+      // registrations are all that is written.
+      auto checkpointed = store_->checkpoint();
+      if (!checkpointed.ok()) spdlog::error("{}", checkpointed.error().message);
       next_heartbeat_ = now + settings_.heartbeat;
     }
     if (now >= next_cleanup_) {

@@ -491,6 +491,19 @@ TEST_F(GeneratorTest, NewFileTakesImportsLikeAnyCollection) {
   EXPECT_EQ(number(db, "SELECT Seq FROM Contacts WHERE Id = '" + contact_id + "'"), 7);
 }
 
+TEST_F(GeneratorTest, IndexesLedBySeqCanBeCreatedApartFromTheOthers) {
+  auto db = Database::open((dir_ / "tables.db").string());
+  ASSERT_TRUE(db.ok());
+  ASSERT_TRUE((*db)->exec(collection_tables_sql()).ok());
+  const std::string names = "SELECT name FROM sqlite_schema WHERE type = 'index' AND sql IS NOT NULL ORDER BY name";
+  ASSERT_TRUE(create_collection_indexes((*db)->handle(), IndexSelection::LedBySeq).ok());
+  EXPECT_EQ(column(**db, names), (std::vector<std::string>{"Contacts_Split", "Interactions_Split"}));
+  ASSERT_TRUE(create_collection_indexes((*db)->handle(), IndexSelection::NotLedBySeq).ok());
+  EXPECT_EQ(column(**db, names).size(), 7u);
+  ASSERT_TRUE(create_collection_indexes((*db)->handle()).ok());  // all there: nothing to do
+  EXPECT_EQ(column(**db, names).size(), 7u);
+}
+
 // Collections made before the ids' uniqueness moved into named indexes declared it inline.
 TEST_F(GeneratorTest, OlderCollectionsKeepTheirInlineUniquenessWithoutASecondIndex) {
   const fs::path path = dir_ / "legacy.db";

@@ -187,6 +187,58 @@ TEST_F(TaskStoreTest, CancelDuringABatchTakesEffectWhenTheBatchIsCommitted) {
   EXPECT_EQ((*after)->progress, 5);
 }
 
+TEST_F(TaskStoreTest, SchedulerPicksTakeTheOldestAndRetakeOnlyLapsedSplits) {
+  auto later = store_->register_task(options_, at("2024-01-01T00:00:05Z"));
+  auto older = store_->register_task(options_, at("2024-01-01T00:00:01Z"));
+  auto canceled = store_->register_task(options_, at("2024-01-01T00:00:00Z"));
+  ASSERT_TRUE(store_->request_cancel(canceled->id, at("2024-01-01T00:00:00Z")).ok());
+  auto now = at("2024-01-01T00:00:10Z");
+  // The canceled one is final; of the others the oldest goes first.
+  auto first = store_->lease_task_for_split("d1/", now, lease_);
+  ASSERT_TRUE(first.ok() && *first);
+  EXPECT_EQ((*first)->id, older->id);
+  auto second = store_->lease_task_for_split("d1/", now, lease_);
+  ASSERT_TRUE(second.ok() && *second);
+  EXPECT_EQ((*second)->id, later->id);
+  EXPECT_FALSE(*store_->lease_task_for_split("d2/", now, lease_));
+  // The first split's scheduler died: once its lease lapses another takes the split over; the second was split.
+  ASSERT_TRUE(store_->store_split(later->id, "d1/", {{1, 10, 10}}, 10, now).ok());
+  auto lapsed = now + lease_ + std::chrono::seconds(1);
+  auto retaken = store_->lease_task_for_split("d2/", lapsed, lease_);
+  ASSERT_TRUE(retaken.ok() && *retaken);
+  EXPECT_EQ((*retaken)->id, older->id);
+  EXPECT_FALSE(*store_->lease_task_for_split("d3/", lapsed, lease_));
+  // Finishing: only a split task whose cursors are all done, and only once at a time.
+  EXPECT_FALSE(*store_->lease_task_to_finish("d2/", lapsed, lease_));
+  auto cursor = store_->lease_cursor("d2/worker-0", lapsed, lease_);
+  ASSERT_TRUE(cursor.ok() && *cursor);
+  ASSERT_TRUE(store_->commit_batch(**cursor, {0, 0, "f0.json", 10, 1, "x"}, {}, 10, true, lapsed, lease_).ok());
+  auto finish = store_->lease_task_to_finish("d2/", lapsed, lease_);
+  ASSERT_TRUE(finish.ok() && *finish);
+  EXPECT_EQ((*finish)->id, later->id);
+  EXPECT_FALSE(*store_->lease_task_to_finish("d3/", lapsed, lease_));
+}
+
+TEST_F(TaskStoreTest, IdleCancelsApplyOnlyToRequestedTasksWithoutALiveBatch) {
+  auto t = store_->register_task(options_, at("2024-01-01T00:00:00Z"));
+  auto other = store_->register_task(options_, at("2024-01-01T00:00:00.5Z"));  // split second
+  auto now = at("2024-01-01T00:00:01Z");
+  EXPECT_TRUE(store_->cancel_idle_tasks(now)->empty());  // nothing requested
+  ASSERT_TRUE(*store_->lease_task_for_split("d1/", now, lease_));
+  ASSERT_TRUE(store_->store_split(t->id, "d1/", {{1, 10, 10}}, 10, now).ok());
+  auto cursor = store_->lease_cursor("d1/worker-0", now, lease_);
+  ASSERT_TRUE(cursor.ok() && *cursor);
+  ASSERT_TRUE((*store_->request_cancel(t->id, now))->cancel_requested);
+  EXPECT_TRUE(store_->cancel_idle_tasks(now)->empty());  // its batch is in flight
+  auto lapsed = now + lease_ + std::chrono::seconds(1);
+  auto canceled = store_->cancel_idle_tasks(lapsed);
+  ASSERT_TRUE(canceled.ok());
+  EXPECT_EQ(*canceled, std::vector<Guid>{t->id});
+  EXPECT_EQ((*store_->find(t->id))->status, TaskStatus::Canceled);
+  EXPECT_EQ((*store_->find(other->id))->status, TaskStatus::Pending);
+  EXPECT_TRUE(store_->cancel_idle_tasks(lapsed)->empty());
+}
+
 TEST_F(TaskStoreTest, FinalTasksAreRemovedAfterTheirExpiryAndOthersNever) {
   options_.expires_after_hours = 1;
   auto done = store_->register_task(options_, at("2024-01-01T00:00:00Z"));
