@@ -10,6 +10,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <utility>
 
@@ -130,22 +131,33 @@ class FolderProvider final : public StorageProvider {
   }
 
  private:
-  // A written temp file beside its final name; removed unless published.
+  // A file being written, published under its final name only once complete: either an unnamed file in the
+  // folder (O_TMPFILE), linked in under its name, or a named temp file renamed to it. The unnamed kind keeps the
+  // folder's lock out of the file's creation, which on ext4 without a journal can take long (it searches the inode
+  // tables past recently freed inodes) while the other worker waits to create its own; and a crash leaves no temp
+  // name behind. A temp file not published is removed (an unnamed one when closed).
   class TempFile {
    public:
-    TempFile(fs::path temp, fs::path final_path, int fd) : temp_(std::move(temp)), final_(std::move(final_path)), fd_(fd) {}
+    TempFile(fs::path temp, fs::path final_path, int fd)
+        : temp_(std::move(temp)), final_(std::move(final_path)), fd_(fd) {}
     TempFile(TempFile&& other) noexcept
         : temp_(std::move(other.temp_)), final_(std::move(other.final_)), fd_(std::move(other.fd_)),
           published_(std::exchange(other.published_, true)) {}
     TempFile& operator=(TempFile&&) = delete;
     ~TempFile() {
-      if (!published_) ::unlink(temp_.c_str());
+      if (!published_ && !temp_.empty()) ::unlink(temp_.c_str());
     }
     int fd() const { return fd_.get(); }
-    const fs::path& path() const { return temp_; }
+    bool unnamed() const { return temp_.empty(); }
+    // The temp name, or for an unnamed file the folder it will be linked into.
+    const fs::path& path() const { return unnamed() ? final_ : temp_; }
     const fs::path& final_path() const { return final_; }
-    int release_fd() { return fd_.release(); }
+    void named(fs::path temp) { temp_ = std::move(temp); }
     void published() { published_ = true; }
+    Status close() {
+      if (::close(fd_.release()) != 0) return Status(make_error(ErrorCode::IOError, "cannot close " + path().string() + ": " + errno_text()));
+      return Status::OK();
+    }
 
    private:
     fs::path temp_;
@@ -154,32 +166,75 @@ class FolderProvider final : public StorageProvider {
     bool published_ = false;
   };
 
+  fs::path temp_name(const std::string& name) const { return root_ / (kTempPrefix + Guid::random().str() + "-" + name); }
+
   Result<TempFile> write_temp(const std::string& name, std::string_view content) {
     if (!safe_name(name)) return make_error(ErrorCode::InvalidArgument, "refusing the object name '" + name + "'");
-    fs::path temp_path = root_ / (kTempPrefix + Guid::random().str() + "-" + name);
-    int raw = ::open(temp_path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-    if (raw < 0) return io_error("cannot create " + temp_path.string()).error();
-    TempFile temp(temp_path, root_ / name, raw);
+    std::optional<TempFile> temp;
+#ifdef O_TMPFILE
+    if (unnamed_temps_) {
+      int raw = ::open(root_.c_str(), O_TMPFILE | O_WRONLY | O_CLOEXEC, 0644);
+      if (raw < 0) return io_error("cannot create a file in " + root_.string()).error();
+      temp.emplace(fs::path(), root_ / name, raw);
+    }
+#endif
+    if (!temp) {
+      fs::path temp_path = temp_name(name);
+      int raw = ::open(temp_path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+      if (raw < 0) return io_error("cannot create " + temp_path.string()).error();
+      temp.emplace(temp_path, root_ / name, raw);
+    }
     std::size_t written = 0;
     while (written < content.size()) {
-      ssize_t n = ::write(temp.fd(), content.data() + written, content.size() - written);
+      ssize_t n = ::write(temp->fd(), content.data() + written, content.size() - written);
       if (n < 0) {
         if (errno == EINTR) continue;
-        return io_error("cannot write " + temp_path.string()).error();
+        return io_error("cannot write " + temp->final_path().string()).error();
       }
       written += static_cast<std::size_t>(n);
     }
-    return temp;
+    return std::move(*temp);
   }
 
-  // Closes the temp file and renames it to its final name.
+  // Gives the temp file its final name (replacing a file of that name, left by an earlier attempt at the same
+  // batch) and closes it.
   Status publish(TempFile& temp) {
-    if (::close(temp.release_fd()) != 0) return io_error("cannot close " + temp.path().string());
+    if (temp.unnamed()) {
+      const std::string self = "/proc/self/fd/" + std::to_string(temp.fd());
+      if (::linkat(AT_FDCWD, self.c_str(), AT_FDCWD, temp.final_path().c_str(), AT_SYMLINK_FOLLOW) == 0) {
+        temp.published();
+        return temp.close();
+      }
+      if (errno != EEXIST) return io_error("cannot link the new file in as " + temp.final_path().string());
+      // The name is taken: link it in under a temp name and rename that over it, which replaces atomically.
+      fs::path named = temp_name(temp.final_path().filename().string());
+      if (::linkat(AT_FDCWD, self.c_str(), AT_FDCWD, named.c_str(), AT_SYMLINK_FOLLOW) != 0) {
+        return io_error("cannot link the new file in as " + named.string());
+      }
+      temp.named(std::move(named));
+    }
+    CORTEX_RETURN_IF_ERROR(temp.close());
     if (::rename(temp.path().c_str(), temp.final_path().c_str()) != 0) {
       return io_error("cannot rename " + temp.path().string() + " to " + temp.final_path().string());
     }
     temp.published();
     return Status::OK();
+  }
+
+  // Whether this folder takes unnamed files that can be linked in (Linux 3.11+ on ext4, xfs, btrfs, tmpfs, with
+  // /proc mounted): tried once, with a probe file that is removed again.
+  bool probe_unnamed_temps() const {
+#ifdef O_TMPFILE
+    FileDescriptor fd(::open(root_.c_str(), O_TMPFILE | O_WRONLY | O_CLOEXEC, 0644));
+    if (fd.get() < 0) return false;
+    const fs::path probe = temp_name("probe");
+    const std::string self = "/proc/self/fd/" + std::to_string(fd.get());
+    if (::linkat(AT_FDCWD, self.c_str(), AT_FDCWD, probe.c_str(), AT_SYMLINK_FOLLOW) != 0) return false;
+    ::unlink(probe.c_str());
+    return true;
+#else
+    return false;
+#endif
   }
 
   Status sync_folder() {
@@ -198,6 +253,7 @@ class FolderProvider final : public StorageProvider {
 
   fs::path root_;
   bool sync_;
+  bool unnamed_temps_ = probe_unnamed_temps();
 };
 
 Result<std::unique_ptr<StorageProvider>> create_folder_provider(const ProviderSettings& settings) {
