@@ -61,7 +61,19 @@ class SecurityTest(unittest.TestCase):
         with open(os.path.join(self.ws.data_dir, "tasks.db"), "rb") as f:
             self.assertNotIn(self.daemon.token.encode(), f.read())
 
+    def wait_until_no_task_runs(self, timeout=60):
+        """Other tests' exports write files meanwhile: wait until every task is final."""
+        deadline = time.monotonic() + timeout
+        while True:
+            with sqlite3.connect(os.path.join(self.ws.data_dir, "tasks.db")) as conn:
+                running = conn.execute("SELECT count(*) FROM Tasks WHERE Status IN (0, 1)").fetchone()[0]
+            if running == 0:
+                return
+            self.assertLess(time.monotonic(), deadline, f"{running} task(s) still running")
+            time.sleep(0.05)
+
     def test_hostile_values_in_every_parameter_get_400_and_write_nothing(self):
+        self.wait_until_no_task_runs()
         before_rows = self.ws.tasks_db_count()
         before_files = set(os.listdir(self.ws.exports)) if os.path.exists(self.ws.exports) else set()
         params = ["BatchSize", "DefaultSplitItemCount", "ExpiresAfterHours", "StartedDaysCutoff", "StartPercentile",
