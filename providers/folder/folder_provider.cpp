@@ -178,8 +178,13 @@ class FolderProvider final : public StorageProvider {
 #ifdef O_TMPFILE
     if (unnamed_temps_) {
       int raw = ::open(root_.c_str(), O_TMPFILE | O_WRONLY | O_CLOEXEC, 0644);
-      if (raw < 0) return io_error("cannot create a file in " + root_.string()).error();
-      temp.emplace(fs::path(), root_ / name, raw);
+      if (raw >= 0) {
+        temp.emplace(fs::path(), root_ / name, raw);
+      } else if (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL) {
+        unnamed_temps_ = false;  // this file system (or kernel) has no unnamed files: named ones from now on
+      } else {
+        return io_error("cannot create a file in " + root_.string()).error();
+      }
     }
 #endif
     if (!temp) {
@@ -225,17 +230,11 @@ class FolderProvider final : public StorageProvider {
     return Status::OK();
   }
 
-  // Whether this folder takes unnamed files that can be linked in (Linux 3.11+ on ext4, xfs, btrfs, tmpfs, with
-  // /proc mounted): tried once, with a probe file that is removed again.
-  bool probe_unnamed_temps() const {
+  // Unnamed files are linked in through /proc/self/fd (a link by descriptor alone needs a privilege); without
+  // /proc the folder gets named temp files. Whether the file system has unnamed files shows at the first one.
+  static bool can_link_unnamed_files() {
 #ifdef O_TMPFILE
-    FileDescriptor fd(::open(root_.c_str(), O_TMPFILE | O_WRONLY | O_CLOEXEC, 0644));
-    if (fd.get() < 0) return false;
-    const fs::path probe = temp_name("probe");
-    const std::string self = "/proc/self/fd/" + std::to_string(fd.get());
-    if (::linkat(AT_FDCWD, self.c_str(), AT_FDCWD, probe.c_str(), AT_SYMLINK_FOLLOW) != 0) return false;
-    ::unlink(probe.c_str());
-    return true;
+    return ::access("/proc/self/fd", X_OK) == 0;
 #else
     return false;
 #endif
@@ -257,7 +256,7 @@ class FolderProvider final : public StorageProvider {
 
   fs::path root_;
   bool sync_;
-  bool unnamed_temps_ = probe_unnamed_temps();
+  bool unnamed_temps_ = can_link_unnamed_files();
 };
 
 Result<std::unique_ptr<StorageProvider>> create_folder_provider(const ProviderSettings& settings) {
