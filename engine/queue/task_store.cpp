@@ -612,6 +612,43 @@ Result<std::vector<BatchCommitOutcome>> TaskStore::commit_batches(const std::vec
     if (!outcome.ok()) return outcome.error();
     outcomes.push_back(*outcome);
   }
+  // A cancel that waited for batches in flight: every batch of the group is stored, so all of them are recorded
+  // above (the files on disk and Progress agree); only now are the group's leases of that task given up, and the
+  // task canceled once no other worker holds a live lease on it.
+  std::vector<std::size_t> canceled;  // indexes of the first commit of each task to cancel
+  for (std::size_t i = 0; i < commits.size(); ++i) {
+    if (!outcomes[i].cancel) continue;
+    const Guid& task = commits[i].lease->task_id;
+    bool seen = std::any_of(canceled.begin(), canceled.end(),
+                            [&](std::size_t j) { return commits[j].lease->task_id == task; });
+    if (!seen) canceled.push_back(i);
+  }
+  const std::string stamp = format_timestamp(now);
+  for (std::size_t first : canceled) {
+    const Guid& task = commits[first].lease->task_id;
+    const std::string task_id = task.str();
+    auto release = db_->cached(
+        "UPDATE Cursors SET State = 0, LeaseOwner = NULL, LeaseExpires = NULL "
+        "WHERE TaskId = ? AND CursorIndex = ? AND State = 1 AND LeaseOwner = ?");
+    if (!release.ok()) return release.error();
+    for (std::size_t i = first; i < commits.size(); ++i) {
+      const CursorLease& lease = *commits[i].lease;
+      if (!(lease.task_id == task) || !outcomes[i].recorded) continue;
+      (*release)->bind(1, task_id).bind(2, lease.cursor_index).bind(3, lease.owner);
+      CORTEX_RETURN_IF_ERROR((*release)->run());
+    }
+    auto live = db_->cached("SELECT count(*) FROM Cursors WHERE TaskId = ? AND State = 1 AND LeaseExpires > ?");
+    if (!live.ok()) return live.error();
+    (*live)->bind(1, task_id).bind(2, stamp);
+    auto r = (*live)->step();
+    if (!r.ok()) return r.error();
+    const std::int64_t live_leases = (*live)->int64(0);
+    (*live)->reset();
+    if (live_leases == 0) {
+      CORTEX_RETURN_IF_ERROR(finish(task, TaskStatus::Canceled, std::nullopt, std::nullopt, now));
+      spdlog::info("task {} canceled after its batches in flight", task_id);
+    }
+  }
   CORTEX_RETURN_IF_ERROR((*tx)->commit());
   return outcomes;
 }
@@ -668,8 +705,8 @@ Result<BatchCommitOutcome> TaskStore::commit_one(const BatchCommit& c, Timestamp
     (*total)->bind(1, added).bind(2, task_id);
     CORTEX_RETURN_IF_ERROR((*total)->run());
   }
-  // Release the lease with the last batch, or when a cancel waits for this batch.
-  bool release = c.cursor_done || cancel;
+  // Release the lease with the last batch (a cancel's release comes after the whole group: commit_batches).
+  bool release = c.cursor_done;
   auto update = db_->cached(
       "UPDATE Cursors SET Position = ?1, BatchesDone = BatchesDone + ?2, ItemsDone = ItemsDone + ?3, "
       "State = ?4, LeaseOwner = CASE WHEN ?5 THEN NULL ELSE LeaseOwner END, "
@@ -677,7 +714,7 @@ Result<BatchCommitOutcome> TaskStore::commit_one(const BatchCommit& c, Timestamp
   if (!update.ok()) return update.error();
   (*update)->bind(1, c.new_position).bind(2, static_cast<std::int64_t>(batch.item_count > 0 ? 1 : 0));
   (*update)->bind(3, batch.item_count + static_cast<std::int64_t>(c.skipped.size()));
-  (*update)->bind(4, static_cast<std::int64_t>(c.cursor_done ? 2 : (cancel ? 0 : 1)));
+  (*update)->bind(4, static_cast<std::int64_t>(c.cursor_done ? 2 : 1));
   (*update)->bind(5, static_cast<std::int64_t>(release)).bind(6, format_timestamp(now + lease_time));
   (*update)->bind(7, task_id).bind(8, lease.cursor_index);
   CORTEX_RETURN_IF_ERROR((*update)->run());
@@ -687,19 +724,10 @@ Result<BatchCommitOutcome> TaskStore::commit_one(const BatchCommit& c, Timestamp
     (*progress)->bind(1, batch.item_count).bind(2, stamp).bind(3, task_id);
     CORTEX_RETURN_IF_ERROR((*progress)->run());
   }
+  outcome.recorded = true;
   if (cancel) {
     outcome.keep_going = false;
-    auto live = db_->cached("SELECT count(*) FROM Cursors WHERE TaskId = ? AND State = 1 AND LeaseExpires > ?");
-    if (!live.ok()) return live.error();
-    (*live)->bind(1, task_id).bind(2, stamp);
-    auto r = (*live)->step();
-    if (!r.ok()) return r.error();
-    std::int64_t live_leases = (*live)->int64(0);
-    (*live)->reset();
-    if (live_leases == 0) {
-      CORTEX_RETURN_IF_ERROR(finish(lease.task_id, TaskStatus::Canceled, std::nullopt, std::nullopt, now));
-      spdlog::info("task {} canceled after its batch in flight", task_id);
-    }
+    outcome.cancel = true;
   }
   return outcome;
 }

@@ -57,6 +57,8 @@ struct BatchCommitOutcome {
   bool cursor_done = false;
   bool keep_going = true;   // false when the task is canceled, failed, or the lease was lost
   bool lease_lost = false;  // the cursor is no longer the caller's: nothing of this batch was recorded
+  bool recorded = false;    // the batch and the cursor's new position are recorded (it counts in Progress)
+  bool cancel = false;      // recorded, and a cancel waited for it: the cursor's lease is given up
 };
 
 // One batch of a leased cursor to record (see TaskStore::commit_batch).
@@ -153,6 +155,8 @@ class TaskStore {
                                           bool cursor_done, Timestamp now, Ticks lease_time);
   // commit_batch for several batches (of one or more cursors, in order) in one transaction: one sync
   // for the group. A lost lease is reported in that batch's outcome; the others are still recorded.
+  // A pending cancel lets every batch of the group be recorded (they are all stored), then gives up
+  // the group's leases of that task and cancels it unless another worker still holds a live lease.
   Result<std::vector<BatchCommitOutcome>> commit_batches(const std::vector<BatchCommit>& commits, Timestamp now,
                                                          Ticks lease_time);
   // Returns a cursor to the queue at its stored position (shutdown, cancel). Cancels the task if it

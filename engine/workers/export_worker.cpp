@@ -58,7 +58,7 @@ struct ExportWorker::PendingBatch {
   std::vector<SkippedRecord> skipped;
   std::int64_t new_position = 0;
   bool cursor_done = false;
-  std::chrono::steady_clock::time_point started;
+  double read_seconds = 0;  // reading and rendering it
 };
 
 // What storing and committing a group came to.
@@ -68,6 +68,7 @@ struct ExportWorker::GroupResult {
   std::string message;
   std::vector<PendingBatch> batches;          // their JSON already released
   std::vector<BatchCommitOutcome> outcomes;  // one per batch when Committed
+  double store_seconds = 0;                  // storing and recording the whole group
 };
 
 bool ExportWorker::work_next_group() {
@@ -153,7 +154,7 @@ void ExportWorker::process(std::vector<CursorLease> leases) {
       }
       PendingBatch p;
       p.work = i;
-      p.started = std::chrono::steady_clock::now();
+      const auto started = std::chrono::steady_clock::now();
       auto batch = (*extractor)->read(w.position, w.lease.range.last_key, options.batch_size);
       if (!batch.ok()) {
         collection_.reset();
@@ -177,6 +178,7 @@ void ExportWorker::process(std::vector<CursorLease> leases) {
       if (p.cursor_done) new_position = w.lease.range.last_key;
       p.new_position = new_position;
       p.skipped = std::move(batch->skipped);
+      p.read_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
       w.position = new_position;
       w.read_to_end = p.cursor_done;
       pending_items += std::max<std::int64_t>(1, batch->rows_read);
@@ -196,6 +198,7 @@ ExportWorker::GroupResult ExportWorker::store_and_commit(const std::vector<Curso
                                                          std::vector<PendingBatch> pending,
                                                          StorageProvider& provider) {
   GroupResult result;
+  const auto started = std::chrono::steady_clock::now();
   std::vector<StoreRequest> files;
   for (const auto& p : pending) {
     if (p.stored.item_count > 0) files.push_back({p.stored.file_name, p.json});
@@ -226,6 +229,7 @@ ExportWorker::GroupResult ExportWorker::store_and_commit(const std::vector<Curso
     return result;
   }
   result.outcomes = std::move(*committed);
+  result.store_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   return result;
 }
 
@@ -246,7 +250,8 @@ bool ExportWorker::apply(std::vector<CursorWork>& works, GroupResult result) {
   }
   bool go_on = true;
   bool cursor_done = false;
-  const auto now = std::chrono::steady_clock::now();
+  // A batch's time: its reading and rendering, and its share of storing and recording its group.
+  const double store_share = result.store_seconds / static_cast<double>(std::max<std::size_t>(1, result.batches.size()));
   for (std::size_t i = 0; i < result.batches.size(); ++i) {
     const auto& p = result.batches[i];
     const auto& outcome = result.outcomes[i];
@@ -259,6 +264,11 @@ bool ExportWorker::apply(std::vector<CursorWork>& works, GroupResult result) {
       w.stopped = true;
       continue;
     }
+    if (outcome.cancel) w.stopped = true;  // the commit gave the lease up
+    if (!outcome.recorded) {
+      go_on = false;  // the task is no longer processing (canceled or failed meanwhile): nothing was recorded
+      continue;
+    }
     for (const auto& s : p.skipped) {
       spdlog::warn("task {}: record {} skipped: {}", w.lease.task_id.str(), s.id, s.reason);
     }
@@ -267,7 +277,7 @@ bool ExportWorker::apply(std::vector<CursorWork>& works, GroupResult result) {
       metrics_.items_exported.add(p.stored.item_count);
       metrics_.bytes_exported.add(p.stored.bytes);
       metrics_.batches_stored.add();
-      metrics_.batch_seconds.observe(std::chrono::duration<double>(now - p.started).count());
+      metrics_.batch_seconds.observe(p.read_seconds + store_share);
       spdlog::debug("task {} cursor {} batch {}: {} item(s) stored as {}", w.lease.task_id.str(), w.lease.cursor_index,
                     p.stored.batch_number, p.stored.item_count, p.stored.file_name);
     }

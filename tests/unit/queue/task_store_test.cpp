@@ -239,6 +239,42 @@ TEST_F(TaskStoreTest, IdleCancelsApplyOnlyToRequestedTasksWithoutALiveBatch) {
   EXPECT_TRUE(store_->cancel_idle_tasks(lapsed)->empty());
 }
 
+TEST_F(TaskStoreTest, ACancelDuringAGroupRecordsTheWholeGroupThenCancelsWhenTheLastLeaseIsGiven) {
+  auto t = store_->register_task(options_, at("2024-01-01T00:00:00Z"));
+  auto now = at("2024-01-01T00:00:01Z");
+  ASSERT_TRUE(*store_->lease_task_for_split("d1/", now, lease_));
+  ASSERT_TRUE(store_->store_split(t->id, "d1/", {{1, 10, 10}, {11, 20, 10}, {21, 30, 10}}, 30, now).ok());
+  auto mine = store_->lease_cursors("d1/worker-0", now, lease_, 20);
+  ASSERT_EQ(mine->size(), 2u);
+  auto other = store_->lease_cursors("d1/worker-1", now, lease_, 10);
+  ASSERT_EQ(other->size(), 1u);
+  ASSERT_TRUE((*store_->request_cancel(t->id, now))->cancel_requested);
+  // Every file of the group is stored: each of its batches is recorded, then its leases are given up.
+  std::vector<BatchCommit> group{
+      {&(*mine)[0], {0, 0, "a0.json", 5, 10, "x"}, {}, 5, false},
+      {&(*mine)[0], {0, 1, "a1.json", 5, 10, "y"}, {}, 10, true},
+      {&(*mine)[1], {1, 0, "b0.json", 4, 10, "z"}, {}, 14, false}};
+  auto outcomes = store_->commit_batches(group, now, lease_);
+  ASSERT_TRUE(outcomes.ok()) << outcomes.error().message;
+  for (const auto& o : *outcomes) {
+    EXPECT_TRUE(o.recorded);
+    EXPECT_FALSE(o.keep_going);
+    EXPECT_FALSE(o.lease_lost);
+  }
+  EXPECT_EQ(store_->stored_batches(t->id)->size(), 3u);
+  auto during = store_->find(t->id);
+  EXPECT_EQ((*during)->progress, 14);
+  EXPECT_EQ((*during)->status, TaskStatus::Processing);  // the other worker's batch is still in flight
+  EXPECT_FALSE(*store_->lease_cursor("d2/worker-0", now, lease_));  // nothing is handed out again
+  auto last = store_->commit_batches({{&(*other)[0], {2, 0, "c0.json", 3, 10, "w"}, {}, 23, false}}, now, lease_);
+  ASSERT_TRUE(last.ok());
+  EXPECT_TRUE(last->front().recorded);
+  auto after = store_->find(t->id);
+  EXPECT_EQ((*after)->status, TaskStatus::Canceled);
+  EXPECT_EQ((*after)->progress, 17);
+  EXPECT_EQ(store_->stored_batches(t->id)->size(), 4u);
+}
+
 TEST_F(TaskStoreTest, FinalTasksAreRemovedAfterTheirExpiryAndOthersNever) {
   options_.expires_after_hours = 1;
   auto done = store_->register_task(options_, at("2024-01-01T00:00:00Z"));
