@@ -2,7 +2,7 @@
 # Registration throughput: group commit against one commit per registration, side by side in one run.
 # Starts its own daemons on loopback ports in temporary folders and stops them again.
 #
-#   bash bench/registration.sh [--clients 16] [--seconds 5] [--rounds 3] [--group-size 256] [--contacts 20]
+#   bash bench/registration.sh [--quick] [--clients 16] [--seconds 5] [--rounds 3] [--group-size 256] [--contacts 20]
 #                              [--legacy-cortexd PATH] [--config-extra YAML] [--keep]
 #
 # Each mode gets its own daemon (a fresh data directory, a small generated collection whose tasks the
@@ -28,4 +28,14 @@ fi
 cmake --build "$build" --target cortexd registration_bench -j"$(nproc)" >&2
 
 export CORTEXD_BENCH_COMMIT="$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)$(git -C "$root" diff --quiet HEAD 2>/dev/null || echo -dirty)"
-exec "$build/bench/registration_bench" --cortexd "$build/cortexd" --out "$out" "$@"
+# --quick: a smoke run (1 round of 2 s per mode) into its own file, so that it never replaces the last full run's.
+args=()
+for a in "$@"; do
+  if [[ "$a" == "--quick" ]]; then
+    args+=(--rounds 1 --seconds 2)
+    out="${CORTEXD_BENCH_OUT:-$root/bench/results/registration-quick.json}"
+  else
+    args+=("$a")
+  fi
+done
+exec "$build/bench/registration_bench" --cortexd "$build/cortexd" --out "$out" "${args[@]}"

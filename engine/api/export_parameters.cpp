@@ -195,7 +195,7 @@ Result<std::vector<RawParameter>> read_form_body(std::string_view body) {
   if (first != std::string_view::npos && (body[first] == '{' || body[first] == '[')) {
     return make_error(ErrorCode::InvalidArgument,
                       "The body looks like JSON but was sent as application/x-www-form-urlencoded; "
-                      "send it with Content-Type: application/json.");
+                      "send it with Content-Type: application/json");
   }
   auto fields = decode_form(body);
   if (!fields.ok()) return fields.error();
