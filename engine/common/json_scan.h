@@ -1,6 +1,7 @@
 // plain_json_run: how far a JSON string's text runs without a byte that needs attention, 8 bytes at a time.
 #pragma once
 
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -16,13 +17,23 @@ inline std::size_t plain_json_run(const char* p, const char* end, bool stop_at_n
   auto any_below = [](std::uint64_t x, std::uint64_t n) { return (x - kOnes * n) & ~x & kHighs; };
   auto any_zero = [](std::uint64_t x) { return (x - kOnes) & ~x & kHighs; };
   const char* start = p;
-  while (end - p >= 8) {
-    std::uint64_t x;
-    std::memcpy(&x, p, 8);
-    std::uint64_t hits = any_below(x, 0x20) | any_zero(x ^ (kOnes * '"')) | any_zero(x ^ (kOnes * '\\'));
-    if (stop_at_non_ascii) hits |= x & kHighs;
-    if (hits) break;
-    p += 8;
+  if constexpr (std::endian::native == std::endian::little) {
+    // The lowest flagged byte of a word is always a true hit (the tricks' false positives only sit above one), and
+    // on a little-endian machine it is the first in memory: its index ends the run. The last, short word is read
+    // zero-padded, and a zero byte counts as a hit, so the run never passes `end`.
+    while (p < end) {
+      const auto left = static_cast<std::size_t>(end - p);
+      std::uint64_t x = 0;
+      std::memcpy(&x, p, left < 8 ? left : 8);
+      std::uint64_t hits = any_below(x, 0x20) | any_zero(x ^ (kOnes * '"')) | any_zero(x ^ (kOnes * '\\'));
+      if (stop_at_non_ascii) hits |= x & kHighs;
+      if (hits) {
+        const auto first = static_cast<std::size_t>(std::countr_zero(hits)) / 8;
+        return static_cast<std::size_t>(p - start) + (first < left ? first : left);
+      }
+      p += 8;
+    }
+    return static_cast<std::size_t>(end - start);
   }
   for (; p < end; ++p) {
     auto c = static_cast<unsigned char>(*p);

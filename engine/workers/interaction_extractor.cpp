@@ -41,7 +41,9 @@ Result<ExtractedBatch> InteractionExtractor::read(std::int64_t after_key, std::i
   bool facets_started = false;
   bool facet_row = false;
   std::string& out = batch.json;
-  out.reserve(static_cast<std::size_t>(limit) * 1024);
+  // Room for the whole batch at once: growing an 8 MB string by doubling copied most of it again (memmove was 5%
+  // of an export's CPU). Space reserved but never written is not resident.
+  out.reserve(static_cast<std::size_t>(limit) * expected_item_bytes_);
   JsonWriter w(out);
   w.begin_array();
   const bool all = !ignore_defaults_;
@@ -141,6 +143,7 @@ Result<ExtractedBatch> InteractionExtractor::read(std::int64_t after_key, std::i
   w.end_array();
   rows_.reset();
   facets_.reset();
+  if (batch.item_count > 0) expected_item_bytes_ = out.size() / static_cast<std::size_t>(batch.item_count) * 9 / 8 + 64;
   return batch;
 }
 

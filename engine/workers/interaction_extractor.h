@@ -19,6 +19,9 @@ class InteractionExtractor final : public BatchExtractor {
   Statement rows_;
   Statement facets_;
   bool ignore_defaults_;
+  // The output's size per item, learned from the last batch (the first guesses: a typical interaction with its
+  // events is 1-2 KB).
+  std::size_t expected_item_bytes_ = 2048;
 };
 
 }  // namespace cortex
