@@ -65,6 +65,19 @@ struct ExportFlags {
         ("end-percentile", po::value(&end_percentile), "0..1, greater than --start-percentile");
   }
 
+  // The flag of a Web API parameter, for error messages (the API's validation names its parameters).
+  static std::string flag_of(const std::string& parameter) {
+    static const std::pair<const char*, const char*> kFlags[] = {
+        {"StorageProfile", "--storage-profile"},       {"BatchSize", "--batch-size"},
+        {"DefaultSplitItemCount", "--default-split-item-count"}, {"ExpiresAfterHours", "--expires-after-hours"},
+        {"StartedDaysCutoff", "--started-days-cutoff"}, {"CutoffDays", "--cutoff-days"},
+        {"StartPercentile", "--start-percentile"},     {"EndPercentile", "--end-percentile"}};
+    for (const auto& [name, flag] : kFlags) {
+      if (parameter == name) return flag;
+    }
+    return parameter;
+  }
+
   std::optional<ExportKind> export_kind() const {
     if (kind == "interactions") return ExportKind::Interactions;
     if (kind == "contacts") return ExportKind::Contacts;
@@ -77,7 +90,6 @@ struct ExportFlags {
     if (vm.count("batch-size")) body["BatchSize"] = batch_size;
     if (vm.count("default-split-item-count")) body["DefaultSplitItemCount"] = split;
     if (vm.count("expires-after-hours")) body["ExpiresAfterHours"] = expires;
-    // The wrong cutoff for the kind is passed on as given, so the validation names it.
     if (vm.count("started-days-cutoff")) body["StartedDaysCutoff"] = cutoff;
     if (vm.count("cutoff-days")) body["CutoffDays"] = cutoff;
     if (vm.count("start-percentile")) body["StartPercentile"] = start_percentile;
@@ -98,6 +110,13 @@ std::optional<ExportOptions> validated_options(const ExportFlags& flags, const p
     print_error("the kind must be 'interactions' or 'contacts', not '" + flags.kind + "'");
     return std::nullopt;
   }
+  // Each kind has its own cutoff flag.
+  const char* wrong_cutoff = *kind == ExportKind::Interactions ? "cutoff-days" : "started-days-cutoff";
+  if (vm.count(wrong_cutoff)) {
+    print_error(std::string("--") + wrong_cutoff + " is not for " + flags.kind + "; use " +
+                (*kind == ExportKind::Interactions ? "--started-days-cutoff" : "--cutoff-days"));
+    return std::nullopt;
+  }
   ProviderRegistry providers;
   register_providers(providers, config.plugins_dir);
   ProfileCatalog catalog(providers);
@@ -111,7 +130,7 @@ std::optional<ExportOptions> validated_options(const ExportFlags& flags, const p
                                       },
                                       profile_required);
   if (!outcome.options) {
-    for (const auto& e : outcome.errors) print_error(e.parameter + ": " + e.error);
+    for (const auto& e : outcome.errors) print_error(ExportFlags::flag_of(e.parameter) + ": " + e.error);
     if (outcome.bad_request) print_error(*outcome.bad_request);
     return std::nullopt;
   }

@@ -329,7 +329,15 @@ class InteractionExportTest(unittest.TestCase):
         bad = run_cli("submit", "interactions", "--storage-profile", "Nope", "--data-dir", self.ws.data_dir,
                       "--profiles", self.ws.profiles, check=False)
         self.assertEqual(bad.returncode, 2)
-        self.assertIn("StorageProfile", bad.stderr)
+        self.assertIn("--storage-profile", bad.stderr)  # the CLI names its flags, not the API's parameters
+        wrong = run_cli("estimate", "interactions", "--cutoff-days", "30", "--collection", self.ws.collection,
+                        check=False)
+        self.assertEqual(wrong.returncode, 2)
+        self.assertIn("--cutoff-days is not for interactions; use --started-days-cutoff", wrong.stderr)
+        negative = run_cli("submit", "interactions", "--storage-profile", "LocalExports", "--batch-size", "-5",
+                           "--data-dir", self.ws.data_dir, "--profiles", self.ws.profiles, check=False)
+        self.assertEqual(negative.returncode, 2)
+        self.assertIn("--batch-size: ", negative.stderr)
 
 
 class RestartTest(unittest.TestCase):

@@ -272,7 +272,9 @@ class NotifyProtocolTest(unittest.TestCase):
             abstract.close()
 
     def test_sigterm_during_an_export_drains_and_a_restart_completes_it_exactly(self):
-        run_cli("generate", "--collection", self.ws.collection, "--contacts", "3000", "--interactions-per-contact",
+        # Workers store about 5,000 items a group, and a drain lets the groups in flight finish: the export must be
+        # several groups long for the SIGTERM to leave part of it to the restart.
+        run_cli("generate", "--collection", self.ws.collection, "--contacts", "8000", "--interactions-per-contact",
                 "4", "--seed", "31")
         config = write(os.path.join(self.ws.root, "cortexd.yaml"), FAST)
         time.sleep(0.01)
