@@ -193,6 +193,23 @@ Status stopped_by_caller(const GenerateReport& report) {
                     "stopped by the caller after " + std::to_string(report.contacts) + " contact(s)");
 }
 
+// Hands every batch of the stream to `write` on this thread, in order, and counts what it wrote; stops at the
+// first error, or when the caller's progress callback says so.
+Status consume(Producer& producer, const GeneratorOptions& options, GenerateReport& report,
+               const std::function<Status(const RowBatch&)>& write) {
+  while (RowBatch* batch = producer.next()) {
+    Status written = write(*batch);
+    if (written.ok()) {
+      report.contacts += static_cast<std::int64_t>(batch->contacts.size());
+      report.interactions += static_cast<std::int64_t>(batch->interactions.size());
+    }
+    producer.recycle(batch);
+    CORTEX_RETURN_IF_ERROR(written);
+    if (options.progress && !options.progress(report.contacts)) return stopped_by_caller(report);
+  }
+  return producer.stream_status();
+}
+
 Status validate(const GeneratorOptions& options) {
   if (options.contacts < 0 || options.interactions_per_contact < 0) {
     return make_error(ErrorCode::InvalidArgument, "contacts and interactions per contact must not be negative");
@@ -220,25 +237,17 @@ Status append_rows(sqlite3* db, const GeneratorOptions& options, GenerateReport&
   facets.define(db);
   Transactions transactions(db, kAppendRowsPerTransaction, "BEGIN IMMEDIATE", {});
   Producer producer(options, {});
-  while (RowBatch* batch = producer.next()) {
-    Status written = [&]() -> Status {
-      CORTEX_RETURN_IF_ERROR(transactions.boundary());
-      auto contact_rows = contacts.write(*batch);
-      if (!contact_rows.ok()) return contact_rows.error();
-      auto first = interactions.write(*batch);
-      if (!first.ok()) return first.error();
-      auto facet_rows = facets.write(*batch, *first);
-      if (!facet_rows.ok()) return facet_rows.error();
-      transactions.count(*contact_rows + static_cast<std::int64_t>(batch->interactions.size()) + *facet_rows);
-      report.contacts += static_cast<std::int64_t>(batch->contacts.size());
-      report.interactions += static_cast<std::int64_t>(batch->interactions.size());
-      return Status::OK();
-    }();
-    producer.recycle(batch);
-    CORTEX_RETURN_IF_ERROR(written);
-    if (options.progress && !options.progress(report.contacts)) return stopped_by_caller(report);
-  }
-  CORTEX_RETURN_IF_ERROR(producer.stream_status());
+  CORTEX_RETURN_IF_ERROR(consume(producer, options, report, [&](const RowBatch& batch) -> Status {
+    CORTEX_RETURN_IF_ERROR(transactions.boundary());
+    auto contact_rows = contacts.write(batch);
+    if (!contact_rows.ok()) return contact_rows.error();
+    auto first = interactions.write(batch);
+    if (!first.ok()) return first.error();
+    auto facet_rows = facets.write(batch, *first);
+    if (!facet_rows.ok()) return facet_rows.error();
+    transactions.count(*contact_rows + static_cast<std::int64_t>(batch.interactions.size()) + *facet_rows);
+    return Status::OK();
+  }));
   CORTEX_RETURN_IF_ERROR(producer.finish());
   return transactions.commit();
 }
@@ -484,26 +493,18 @@ Status build_rows(BuildFiles& files, const GeneratorOptions& options, GenerateRe
           return side.create_indexes(0);
         }};
     Producer producer(options, side_task);
-    while (RowBatch* batch = producer.next()) {
-      Status written = [&]() -> Status {
-        CORTEX_RETURN_IF_ERROR(transactions.boundary());
-        auto first = interactions.write(*batch);
-        if (!first.ok()) return first.error();
-        if (!batch->interactions.empty() && *first != report.interactions + 1) {
-          return make_error(ErrorCode::Internal, "interaction Seq " + std::to_string(*first) + " where " +
-                                                     std::to_string(report.interactions + 1) +
-                                                     " was expected in a new file");
-        }
-        transactions.count(static_cast<std::int64_t>(batch->interactions.size()));
-        report.contacts += static_cast<std::int64_t>(batch->contacts.size());
-        report.interactions += static_cast<std::int64_t>(batch->interactions.size());
-        return Status::OK();
-      }();
-      producer.recycle(batch);
-      CORTEX_RETURN_IF_ERROR(written);
-      if (options.progress && !options.progress(report.contacts)) return stopped_by_caller(report);
-    }
-    CORTEX_RETURN_IF_ERROR(producer.stream_status());
+    CORTEX_RETURN_IF_ERROR(consume(producer, options, report, [&](const RowBatch& batch) -> Status {
+      CORTEX_RETURN_IF_ERROR(transactions.boundary());
+      auto first = interactions.write(batch);
+      if (!first.ok()) return first.error();
+      if (!batch.interactions.empty() && *first != report.interactions + 1) {
+        return make_error(ErrorCode::Internal, "interaction Seq " + std::to_string(*first) + " where " +
+                                                   std::to_string(report.interactions + 1) +
+                                                   " was expected in a new file");
+      }
+      transactions.count(static_cast<std::int64_t>(batch.interactions.size()));
+      return Status::OK();
+    }));
     CORTEX_RETURN_IF_ERROR(transactions.commit());
     load = seconds_since(mark);
     // Every index, the side tables' ones on empty tables: the copy below needs them to match the side file's.

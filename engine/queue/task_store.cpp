@@ -215,12 +215,9 @@ Result<std::optional<TaskRecord>> TaskStore::request_cancel(const Guid& id, Time
   if (!*current) return current;
   const TaskRecord& t = **current;
   if (!is_final(t.status)) {
-    auto live = db_->prepare("SELECT count(*) FROM Cursors WHERE TaskId = ? AND State = 1 AND LeaseExpires > ?");
+    auto live = live_leases(id, now);
     if (!live.ok()) return live.error();
-    live->bind(1, id.str()).bind(2, format_timestamp(now));
-    auto row = live->step();
-    if (!row.ok()) return row.error();
-    bool batch_in_flight = live->int64(0) > 0;
+    bool batch_in_flight = *live > 0;
     // A split in progress also counts: the scheduler checks the flag before it stores cursors.
     if (t.status == TaskStatus::Pending || !batch_in_flight) {
       CORTEX_RETURN_IF_ERROR(finish(id, TaskStatus::Canceled, std::nullopt, std::nullopt, now));
@@ -601,6 +598,26 @@ Result<BatchCommitOutcome> TaskStore::commit_batch(const CursorLease& lease, con
   return outcome;
 }
 
+Status TaskStore::release_lease(const CursorLease& lease) {
+  auto release = db_->cached(
+      "UPDATE Cursors SET State = 0, LeaseOwner = NULL, LeaseExpires = NULL "
+      "WHERE TaskId = ? AND CursorIndex = ? AND State = 1 AND LeaseOwner = ?");
+  if (!release.ok()) return release.error();
+  (*release)->bind(1, lease.task_id.str()).bind(2, lease.cursor_index).bind(3, lease.owner);
+  return (*release)->run();
+}
+
+Result<std::int64_t> TaskStore::live_leases(const Guid& task, Timestamp now) {
+  auto live = db_->cached("SELECT count(*) FROM Cursors WHERE TaskId = ? AND State = 1 AND LeaseExpires > ?");
+  if (!live.ok()) return live.error();
+  (*live)->bind(1, task.str()).bind(2, format_timestamp(now));
+  auto row = (*live)->step();
+  if (!row.ok()) return row.error();
+  const std::int64_t count = (*live)->int64(0);
+  (*live)->reset();
+  return count;
+}
+
 Result<std::vector<BatchCommitOutcome>> TaskStore::commit_batches(const std::vector<BatchCommit>& commits,
                                                                   Timestamp now, Ticks lease_time) {
   auto tx = Transaction::begin(*db_);
@@ -615,38 +632,19 @@ Result<std::vector<BatchCommitOutcome>> TaskStore::commit_batches(const std::vec
   // A cancel that waited for batches in flight: every batch of the group is stored, so all of them are recorded
   // above (the files on disk and Progress agree); only now are the group's leases of that task given up, and the
   // task canceled once no other worker holds a live lease on it.
-  std::vector<std::size_t> canceled;  // indexes of the first commit of each task to cancel
+  std::vector<Guid> canceling;
   for (std::size_t i = 0; i < commits.size(); ++i) {
     if (!outcomes[i].cancel) continue;
+    CORTEX_RETURN_IF_ERROR(release_lease(*commits[i].lease));
     const Guid& task = commits[i].lease->task_id;
-    bool seen = std::any_of(canceled.begin(), canceled.end(),
-                            [&](std::size_t j) { return commits[j].lease->task_id == task; });
-    if (!seen) canceled.push_back(i);
+    if (std::find(canceling.begin(), canceling.end(), task) == canceling.end()) canceling.push_back(task);
   }
-  const std::string stamp = format_timestamp(now);
-  for (std::size_t first : canceled) {
-    const Guid& task = commits[first].lease->task_id;
-    const std::string task_id = task.str();
-    auto release = db_->cached(
-        "UPDATE Cursors SET State = 0, LeaseOwner = NULL, LeaseExpires = NULL "
-        "WHERE TaskId = ? AND CursorIndex = ? AND State = 1 AND LeaseOwner = ?");
-    if (!release.ok()) return release.error();
-    for (std::size_t i = first; i < commits.size(); ++i) {
-      const CursorLease& lease = *commits[i].lease;
-      if (!(lease.task_id == task) || !outcomes[i].recorded) continue;
-      (*release)->bind(1, task_id).bind(2, lease.cursor_index).bind(3, lease.owner);
-      CORTEX_RETURN_IF_ERROR((*release)->run());
-    }
-    auto live = db_->cached("SELECT count(*) FROM Cursors WHERE TaskId = ? AND State = 1 AND LeaseExpires > ?");
+  for (const Guid& task : canceling) {
+    auto live = live_leases(task, now);
     if (!live.ok()) return live.error();
-    (*live)->bind(1, task_id).bind(2, stamp);
-    auto r = (*live)->step();
-    if (!r.ok()) return r.error();
-    const std::int64_t live_leases = (*live)->int64(0);
-    (*live)->reset();
-    if (live_leases == 0) {
+    if (*live == 0) {
       CORTEX_RETURN_IF_ERROR(finish(task, TaskStatus::Canceled, std::nullopt, std::nullopt, now));
-      spdlog::info("task {} canceled after its batches in flight", task_id);
+      spdlog::info("task {} canceled after its batches in flight", task.str());
     }
   }
   CORTEX_RETURN_IF_ERROR((*tx)->commit());
@@ -735,12 +733,7 @@ Result<BatchCommitOutcome> TaskStore::commit_one(const BatchCommit& c, Timestamp
 Status TaskStore::release_cursor(const CursorLease& lease, Timestamp now) {
   auto tx = Transaction::begin(*db_);
   if (!tx.ok()) return tx.error();
-  auto update = db_->prepare(
-      "UPDATE Cursors SET State = 0, LeaseOwner = NULL, LeaseExpires = NULL "
-      "WHERE TaskId = ? AND CursorIndex = ? AND State = 1 AND LeaseOwner = ?");
-  if (!update.ok()) return update.error();
-  update->bind(1, lease.task_id.str()).bind(2, lease.cursor_index).bind(3, lease.owner);
-  CORTEX_RETURN_IF_ERROR(update->run());
+  CORTEX_RETURN_IF_ERROR(release_lease(lease));
   CORTEX_RETURN_IF_ERROR((*tx)->commit());
   // A cancel that waited for this cursor can now take effect.
   auto canceled = cancel_idle_tasks(now);

@@ -167,6 +167,10 @@ class TaskStore {
   explicit TaskStore(std::unique_ptr<Database> db) : db_(std::move(db)) {}
   Result<std::optional<TaskRecord>> find_locked(const Guid& id);
   Result<BatchCommitOutcome> commit_one(const BatchCommit& commit, Timestamp now, Ticks lease_time);
+  // Gives a cursor lease back to the queue at its stored position (nothing if it is no longer the caller's).
+  Status release_lease(const CursorLease& lease);
+  // Cursor leases of the task that have not lapsed at `now`: batches in flight.
+  Result<std::int64_t> live_leases(const Guid& task, Timestamp now);
   // The Id of the first row of a one-parameter (a timestamp) query, if any.
   Result<std::optional<std::string>> pick_task_id(const char* sql, const std::string& stamp);
   Result<std::optional<TaskRecord>> claim_oldest(const char* pick_sql, const char* claim_sql, const std::string& owner,
