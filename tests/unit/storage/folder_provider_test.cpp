@@ -53,6 +53,23 @@ TEST(FolderProvider, StoresAGroupWithOneSyncAndLeavesNoTempFiles) {
   EXPECT_EQ(entries, 3u);
 }
 
+// Files are written in pieces (256 KiB): content of several pieces and a remainder arrives whole, alone and in a
+// group, also over an existing name.
+TEST(FolderProvider, LargeFilesArriveWholeAloneAndInAGroup) {
+  testing::TempDir dir;
+  auto p = make(dir.file("out"));
+  std::string big;
+  for (int i = 0; big.size() < (600u << 10); ++i) big += std::to_string(i) + ",";
+  ASSERT_TRUE(p->store("one.json", big).ok());
+  EXPECT_EQ(*p->read("one.json"), big);
+  std::string other = big + "tail";
+  std::vector<StoreRequest> group{{"one.json", other}, {"two.json", big}};
+  ASSERT_TRUE(p->store_all(group).ok());
+  EXPECT_EQ(*p->read("one.json"), other);
+  EXPECT_EQ(*p->read("two.json"), big);
+  EXPECT_EQ(*p->list(), (std::vector<std::string>{"one.json", "two.json"}));
+}
+
 TEST(FolderProvider, AGroupWithABadNameStoresNothingOfItAndLeavesNoTempFiles) {
   testing::TempDir dir;
   auto p = make(dir.file("out"));
