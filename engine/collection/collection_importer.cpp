@@ -94,9 +94,20 @@ bool within_depth(const json& value, int depth) {
 }
 
 // Children first, so that an object left empty by stripping is itself removed. Array elements are values, not
-// members, and stay.
+// members, and stay. The type annotation is found whatever its case (as every member is) and is stored as
+// "@odata.type", the spelling readers of the export look for.
 void strip_defaults(json& value) {
   if (value.is_object()) {
+    if (!value.contains("@odata.type")) {
+      for (auto it = value.begin(); it != value.end(); ++it) {
+        if (iequals(it.key(), "@odata.type")) {
+          json type = std::move(*it);
+          value.erase(it);
+          value["@odata.type"] = std::move(type);
+          break;
+        }
+      }
+    }
     for (auto it = value.begin(); it != value.end();) {
       strip_defaults(*it);
       if (!iequals(it.key(), "@odata.type") && is_default(*it)) {

@@ -142,6 +142,15 @@ TEST_F(ImporterTest, BareArrayLoadsContactsAndInteractionsByShape) {
   EXPECT_EQ(value("SELECT DurationTicks FROM Interactions"), "600000000");  // End - Start: one minute
 }
 
+// Members are matched whatever their case; the type annotation is stored in the one spelling readers look for
+// (a case the import fuzzer found).
+TEST_F(ImporterTest, TypeAnnotationInAnyCaseIsStoredAsOdataType) {
+  auto report = import(interaction(kInteractionA, R"(,"Events":[{"@Odata.TYPE":"#Sitecore.XConnect.Collection.Model.Goal","Url":"/"}])"));
+  EXPECT_EQ(report.interactions, 1);
+  EXPECT_EQ(value("SELECT Events FROM Interactions"),
+            R"([{"@odata.type":"#Sitecore.XConnect.Collection.Model.Goal","Url":"/"}])");
+}
+
 TEST_F(ImporterTest, SingleObjectIsOneRecord) {
   auto report = import(interaction(kInteractionA));
   EXPECT_EQ(report.interactions, 1);
