@@ -61,24 +61,30 @@ class KillNineTest(unittest.TestCase):
     def test_export_survives_repeated_kill_nine(self):
         ws = Workspace()
         try:
-            run_cli("generate", "--collection", ws.collection, "--contacts", "5000", "--interactions-per-contact",
+            # 100,000 items in 10-item files: about 20 leased groups of 5,000 items, so the export is still
+            # running after every kill however fast the machine is; each kill waits for new progress.
+            run_cli("generate", "--collection", ws.collection, "--contacts", "25000", "--interactions-per-contact",
                     "4", "--seed", "21")
             config = write_config(ws)
             time.sleep(0.01)
             daemon = Daemon(ws, extra=("--config", config))
-            status, body = daemon.register({"StorageProfile": "LocalExports", "BatchSize": 2,
+            status, body = daemon.register({"StorageProfile": "LocalExports", "BatchSize": 10,
                                             "DefaultSplitItemCount": 500})
             self.assertEqual(status, 200)
             task_id = body["TaskId"]
             rng = random.Random(int(os.environ.get("CORTEXD_FAULT_SEED", "5")))
             kills = 0
             progress_seen = []
-            for _ in range(10):
-                time.sleep(rng.uniform(0.1, 0.6))
-                _, p = daemon.progress(task_id)
+            last_progress = -1
+            while kills < 6:
+                p = self.wait_for_progress_beyond(daemon, task_id, last_progress)
                 if p["Status"] == 2:
                     break
+                time.sleep(rng.uniform(0.0, 0.15))  # the kill lands anywhere in a group: reading, storing, recording
+                if daemon.progress(task_id)[1]["Status"] == 2:
+                    break
                 progress_seen.append(p["Progress"])
+                last_progress = p["Progress"]
                 daemon.stop(signal.SIGKILL)
                 kills += 1
                 daemon = Daemon(ws, extra=("--config", config))
@@ -99,6 +105,17 @@ class KillNineTest(unittest.TestCase):
             self.assertEqual(manifest["TotalItems"], len(expected))
         finally:
             ws.remove()
+
+
+    def wait_for_progress_beyond(self, daemon, task_id, last, timeout=60):
+        """The task's progress once it passed `last` (or the task completed); fails after `timeout` s."""
+        deadline = time.monotonic() + timeout
+        while True:
+            _, p = daemon.progress(task_id)
+            if p["Status"] == 2 or p["Progress"] > last:
+                return p
+            self.assertLess(time.monotonic(), deadline, f"no progress past {last} in {timeout} s: {p}")
+            time.sleep(0.01)
 
 
 class StorageOutageTest(unittest.TestCase):
