@@ -69,6 +69,13 @@ ApiResponse internal_error(const std::string& what, const std::string& detail) {
   return api_error(500, "InternalServerError", what + "; the daemon log has the details.");
 }
 
+// A route's pattern as written ("tasks/{TaskId}/progress"), for the route list and the metrics' label.
+std::string pattern_text(const std::vector<std::string>& segments) {
+  std::string pattern;
+  for (const auto& segment : segments) pattern += (pattern.empty() ? "" : "/") + segment;
+  return pattern;
+}
+
 }  // namespace
 
 std::string ApiResponse::body_text() const {
@@ -140,9 +147,7 @@ void ApiHandler::add_async_route(std::string method, std::string pattern, Access
 std::vector<std::string> ApiHandler::route_list() const {
   std::vector<std::string> out;
   for (const auto& r : routes_) {
-    std::string pattern;
-    for (const auto& segment : r.segments) pattern += (pattern.empty() ? "" : "/") + segment;
-    out.push_back(r.method + " " + pattern);
+    out.push_back(r.method + " " + pattern_text(r.segments));
   }
   for (const auto& r : service_routes_) out.push_back(r.method + " " + r.path);
   return out;
@@ -228,6 +233,7 @@ void ApiHandler::dispatch(const ApiRequest& request, std::string& route_label, c
   if (!segments) return respond(not_found());
 
   const Route* route = nullptr;
+  const Route* same_path = nullptr;  // the first route whose pattern matches, whatever its method
   const std::string* id_text = nullptr;
   std::vector<std::string> methods;  // of the routes whose pattern matches: the Allow header of a 405
   for (const auto& r : routes_) {
@@ -239,6 +245,7 @@ void ApiHandler::dispatch(const ApiRequest& request, std::string& route_label, c
       else match = iequals(r.segments[i], (*segments)[i]);
     }
     if (!match) continue;
+    if (!same_path) same_path = &r;
     if (std::find(methods.begin(), methods.end(), r.method) == methods.end()) methods.push_back(r.method);
     if (r.method == request.method) {
       route = &r;
@@ -247,6 +254,8 @@ void ApiHandler::dispatch(const ApiRequest& request, std::string& route_label, c
   }
   if (methods.empty()) return respond(not_found());
   if (!route) {
+    // Counted under the resource's pattern without a method: the request's method is the client's text.
+    route_label = pattern_text(same_path->segments);
     std::string allow;
     for (const auto& m : methods) allow += (allow.empty() ? "" : ", ") + m;
     auto response = api_error(405, "MethodNotAllowed",
@@ -255,11 +264,7 @@ void ApiHandler::dispatch(const ApiRequest& request, std::string& route_label, c
     return respond(std::move(response));
   }
 
-  {
-    std::string pattern;
-    for (const auto& segment : route->segments) pattern += (pattern.empty() ? "" : "/") + segment;
-    route_label = route->method + " " + pattern;
-  }
+  route_label = route->method + " " + pattern_text(route->segments);
   if (auto refused = authorize(request, route->access)) return respond(std::move(*refused));
   if (route->refused_when_draining && draining()) {
     auto response = api_error(503, "ServiceUnavailable", "The service is shutting down and accepts no new work.");

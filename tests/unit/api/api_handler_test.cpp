@@ -216,6 +216,23 @@ TEST_F(ApiHandlerTest, WrongMethodIs405WithAllow) {
   EXPECT_TRUE(stored_tasks().empty());
 }
 
+TEST_F(ApiHandlerTest, EveryAnswerIsObservedUnderItsRouteAndA405UnderTheResourcesPattern) {
+  std::vector<std::string> observed;
+  handler_->set_observer([&](const std::string& route, unsigned status) {
+    observed.push_back(route + " " + std::to_string(status));
+  });
+  std::string id = register_task();
+  call("GET", "/sitecore/api/datatools/tasks/" + id + "/progress");
+  call("BREW", "/sitecore/api/datatools/tasks/" + id + "/progress");  // the method is the client's text: not a label
+  call("GET", "/sitecore/api/datatools/no/such/thing");
+  EXPECT_EQ(observed, (std::vector<std::string>{
+                          "POST export/tasks/interactions 200",
+                          "GET tasks/{TaskId}/progress 200",
+                          "tasks/{TaskId}/progress 405",
+                          "unmatched 404",
+                      }));
+}
+
 TEST_F(ApiHandlerTest, AcceptsAliasesDoubledSlashAndAnyIdSpelling) {
   std::string id = register_task();
   std::string upper = id;
