@@ -195,7 +195,10 @@ Result<std::vector<TaskRecord>> TaskStore::list() {
 Status TaskStore::finish(const Guid& id, TaskStatus status, const std::optional<std::string>& error,
                          const std::optional<std::string>& description, Timestamp now) {
   auto st = db_->prepare(
-      "UPDATE Tasks SET Status = ?1, Error = coalesce(?2, Error), Description = coalesce(?3, Description), "
+      "UPDATE Tasks SET Status = ?1, Error = coalesce(?2, Error), "
+      // A canceled task says so, and how far it got; the others are given their line.
+      "Description = CASE WHEN ?1 = 5 THEN 'Canceled: ' || Description || ': ' || Progress || "
+      "' item(s) stored before the cancel' ELSE coalesce(?3, Description) END, "
       "Updated = max(Updated, ?4), Finished = ?4, LeaseOwner = NULL, LeaseExpires = NULL, "
       // SQLite's date arithmetic keeps milliseconds; the padding restores the seven-digit form.
       "Expiration = strftime('%Y-%m-%dT%H:%M:%f0000Z', ?4, '+' || json_extract(Options, '$.ExpiresAfterHours') || ' hours'), "

@@ -310,7 +310,12 @@ class InteractionExportTest(unittest.TestCase):
         time.sleep(0.5)
         files = [n for n in os.listdir(self.ws.exports) if n.startswith(task_id + "_") and
                  not n.endswith("_manifest.json")]
-        self.assertEqual(len(files), self.daemon.progress(task_id)[1]["Progress"])
+        after = self.daemon.progress(task_id)[1]
+        self.assertEqual(len(files), after["Progress"])
+        if after["Status"] == 5:
+            self.assertTrue(after["Description"].startswith("Canceled: "), after)
+            self.assertTrue(after["Description"].endswith(f": {after['Progress']} item(s) stored before the cancel"),
+                            after)
         lost = [line for line in self.daemon.log_text().splitlines() if task_id in line and "lease was lost" in line]
         self.assertEqual(lost, [])  # a cancel is not a lost lease
 

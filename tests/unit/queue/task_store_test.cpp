@@ -53,6 +53,7 @@ TEST_F(TaskStoreTest, CancelOfAPendingTaskIsImmediateAndIdempotent) {
   EXPECT_EQ((*c)->status, TaskStatus::Canceled);
   ASSERT_TRUE((*c)->expiration);
   EXPECT_EQ(format_timestamp(*(*c)->expiration), "2024-01-02T00:00:01.0000000Z");
+  EXPECT_EQ((*c)->description, "Canceled: " + initial_description(options_) + ": 0 item(s) stored before the cancel");
   auto again = store_->request_cancel(t->id, at("2024-01-01T00:00:09Z"));
   EXPECT_EQ((*again)->status, TaskStatus::Canceled);
   EXPECT_EQ((*again)->updated, (*c)->updated);
@@ -272,6 +273,7 @@ TEST_F(TaskStoreTest, ACancelDuringAGroupRecordsTheWholeGroupThenCancelsWhenTheL
   auto after = store_->find(t->id);
   EXPECT_EQ((*after)->status, TaskStatus::Canceled);
   EXPECT_EQ((*after)->progress, 17);
+  EXPECT_EQ((*after)->description, "Canceled: " + initial_description(options_) + ": 17 item(s) stored before the cancel");
   EXPECT_EQ(store_->stored_batches(t->id)->size(), 4u);
 }
 
