@@ -155,23 +155,27 @@ Status TaskStore::checkpoint() {
 }
 
 Result<std::optional<TaskRecord>> TaskStore::find_locked(const Guid& id) {
-  auto st = db_->prepare(std::string("SELECT ") + kTaskColumns + " FROM Tasks WHERE Id = ?");
+  // Cached: every progress request comes here. Each statement is reset before returning, so no read is left open.
+  static const std::string kFind = std::string("SELECT ") + kTaskColumns + " FROM Tasks WHERE Id = ?";
+  auto st = db_->cached(kFind);
   if (!st.ok()) return st.error();
-  st->bind(1, id.str());
-  auto row = st->step();
+  (*st)->bind(1, id.str());
+  auto row = (*st)->step();
   if (!row.ok()) return row.error();
   if (!*row) return std::optional<TaskRecord>{};
-  auto task = read_task(*st);
+  auto task = read_task(**st);
+  (*st)->reset();
   if (!task.ok()) return task.error();
-  auto deps = db_->prepare("SELECT PrerequisiteTaskId FROM TaskDependencies WHERE TaskId = ? ORDER BY PrerequisiteTaskId");
+  auto deps = db_->cached("SELECT PrerequisiteTaskId FROM TaskDependencies WHERE TaskId = ? ORDER BY PrerequisiteTaskId");
   if (!deps.ok()) return deps.error();
-  deps->bind(1, id.str());
+  (*deps)->bind(1, id.str());
   while (true) {
-    auto r = deps->step();
+    auto r = (*deps)->step();
     if (!r.ok()) return r.error();
     if (!*r) break;
-    if (auto g = Guid::parse(deps->text_view(0))) task->prerequisites.push_back(*g);
+    if (auto g = Guid::parse((*deps)->text_view(0))) task->prerequisites.push_back(*g);
   }
+  (*deps)->reset();
   return std::optional<TaskRecord>(std::move(*task));
 }
 
