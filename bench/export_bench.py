@@ -664,7 +664,9 @@ def evaluate_targets(report):
         out.append({"id": "rss_growth", "target": "peak RSS does not grow with the collection",
                     "pass": hi["rss_mib"] <= limit,
                     "detail": f"{hi['rss_mib']:.1f} MiB at {hi['items']:,} vs {lo['rss_mib']:.1f} MiB at "
-                              f"{lo['items']:,} (limit {limit:.1f})"})
+                              f"{lo['items']:,} (limit {limit:.1f}); every size: " +
+                              ", ".join(f"{s['cortexd']['items'] // 1000}k {s['cortexd']['rss_mib']:.1f}"
+                                        for s in scaling) + " MiB"})
         per_lo, per_hi = lo["wall"] / lo["items"], hi["wall"] / hi["items"]
         # The marginal cost between neighbouring sizes leaves out the fixed start-up of a task (split, first lease),
         # which makes small runs look slow per item; shown for information.
@@ -754,7 +756,7 @@ def parse_args(argv):
     p.add_argument("--contacts", type=int, help="contacts of the main collection (default 200000; quick 4000)")
     p.add_argument("--per-contact", type=int, default=5, help="interactions per contact (default 5)")
     p.add_argument("--scaling", help="comma-separated interaction counts for the scaling runs "
-                                     "(default 100000,300000,1000000; quick 20000,60000); 'none' to skip")
+                                     "(default 100000,200000,300000,1000000; quick 20000,60000); 'none' to skip")
     p.add_argument("--scaling-split", type=int,
                    help="DefaultSplitItemCount of the scaling runs (default: the smallest size / 10, so every size "
                         "has >= 10 cursors and both workers stay busy; 100000 would give the 100k run one cursor)")
@@ -793,7 +795,7 @@ def main(argv):
     if args.scaling == "none":
         scaling = []
     else:
-        spec = args.scaling or ("20000,60000" if args.quick else "100000,300000,1000000")
+        spec = args.scaling or ("20000,60000" if args.quick else "100000,200000,300000,1000000")
         scaling = sorted({int(x) for x in spec.split(",") if x.strip()})
     scaling = [n - n % per for n in scaling]
     split = args.scaling_split or (max(1, scaling[0] // 10) if scaling else 0)
