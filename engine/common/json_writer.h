@@ -16,6 +16,14 @@ class JsonWriter {
   void begin_array() { separator(); out_.push_back('['); first_ = true; }
   void end_array() { out_.push_back(']'); first_ = false; }
   void key(std::string_view name);
+  // A member name that needs no escaping (the export's own constant names): written without the scan.
+  void plain_key(std::string_view name) {
+    separator();
+    out_.push_back('"');
+    out_.append(name);
+    out_.append("\":", 2);
+    after_key_ = true;
+  }
   void string(std::string_view value);
   void integer(std::int64_t value);
   void number(double value);

@@ -2,6 +2,8 @@
 #include "common/time.h"
 
 #include <cctype>
+#include <charconv>
+#include <cstdint>
 #include <cstdio>
 #include <limits>
 
@@ -199,34 +201,51 @@ std::optional<std::int64_t> parse_duration_ticks(std::string_view text) {
 }
 
 std::string format_duration(std::int64_t ticks) {
-  constexpr std::int64_t second = 10'000'000;
+  // Once per exported interaction: digits are appended in place, without printf or temporaries.
+  constexpr std::uint64_t second = 10'000'000;
   std::string out;
-  if (ticks < 0) {
-    out.push_back('-');
-    ticks = -ticks;
-  }
+  out.reserve(32);
+  auto number = [&out](std::uint64_t v) {
+    char buf[24];
+    auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+    (void)ec;
+    out.append(buf, end);
+  };
+  // The magnitude as unsigned, so that the most negative value has one too.
+  std::uint64_t left = ticks < 0 ? 0 - static_cast<std::uint64_t>(ticks) : static_cast<std::uint64_t>(ticks);
+  if (ticks < 0) out.push_back('-');
   out.push_back('P');
-  std::int64_t d = ticks / (86400 * second);
-  ticks %= 86400 * second;
-  std::int64_t h = ticks / (3600 * second);
-  ticks %= 3600 * second;
-  std::int64_t m = ticks / (60 * second);
-  ticks %= 60 * second;
-  std::int64_t s = ticks / second;
-  std::int64_t frac = ticks % second;
-  if (d) out += std::to_string(d) + "D";
+  const std::uint64_t d = left / (86400 * second);
+  left %= 86400 * second;
+  const std::uint64_t h = left / (3600 * second);
+  left %= 3600 * second;
+  const std::uint64_t m = left / (60 * second);
+  left %= 60 * second;
+  const std::uint64_t s = left / second;
+  std::uint64_t frac = left % second;
+  if (d) {
+    number(d);
+    out.push_back('D');
+  }
   if (h || m || s || frac || !d) {
     out.push_back('T');
-    if (h) out += std::to_string(h) + "H";
-    if (m) out += std::to_string(m) + "M";
+    if (h) {
+      number(h);
+      out.push_back('H');
+    }
+    if (m) {
+      number(m);
+      out.push_back('M');
+    }
     if (s || frac || (!h && !m)) {
-      out += std::to_string(s);
+      number(s);
       if (frac) {
-        char buf[16];
-        std::snprintf(buf, sizeof buf, ".%07lld", static_cast<long long>(frac));
-        std::string f = buf;
-        while (f.back() == '0') f.pop_back();
-        out += f;
+        char digits[7];  // seven digits of 100 ns, trailing zeros dropped
+        for (int i = 6; i >= 0; --i, frac /= 10) digits[i] = static_cast<char>('0' + frac % 10);
+        std::size_t len = 7;
+        while (digits[len - 1] == '0') --len;
+        out.push_back('.');
+        out.append(digits, len);
       }
       out.push_back('S');
     }

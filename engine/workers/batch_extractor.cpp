@@ -6,12 +6,12 @@
 
 namespace cortex {
 
-void write_text_member(JsonWriter& w, Statement& row, const char* name, int column, bool all) {
-  if (!row.is_null(column) && !row.text_view(column).empty()) {
-    w.key(name);
-    w.string(row.text_view(column));
+void write_text_member(JsonWriter& w, std::string_view name, std::string_view value, bool all) {
+  if (!value.empty()) {
+    w.plain_key(name);
+    w.string(value);
   } else if (all) {
-    w.key(name);
+    w.plain_key(name);
     w.null();
   }
 }

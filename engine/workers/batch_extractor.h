@@ -28,8 +28,9 @@ class BatchExtractor {
 };
 
 // `ignore_default_values`: members holding their type's default (null, 0, false, empty) are left out.
-// Writes a text column as a member: left out when null or empty, unless `all` asks for defaults too.
-void write_text_member(JsonWriter& w, Statement& row, const char* name, int column, bool all);
+// Writes a text member: left out when null or empty, unless `all` asks for defaults too (then null). `name` is one
+// of the export's constant member names (written as is, see JsonWriter::plain_key).
+void write_text_member(JsonWriter& w, std::string_view name, std::string_view value, bool all);
 
 // A stored timestamp in the one form the collection uses: "YYYY-MM-DDTHH:MM:SS.fffffffZ".
 bool is_stored_timestamp(std::string_view text);

@@ -68,7 +68,7 @@ Result<ExtractedBatch> ContactExtractor::read(std::int64_t after_key, std::int64
   const bool all = !ignore_defaults_;
   JsonWriter w(batch.json);
   w.begin_array();
-  auto text_member = [&](const char* name, int column) { write_text_member(w, rows_, name, column, all); };
+  auto text_member = [&](std::string_view name, int column) { write_text_member(w, name, rows_.text_view(column), all); };
   while (true) {
     auto row = rows_.step();
     if (!row.ok()) return row.error().with_context("reading contacts");
@@ -88,7 +88,7 @@ Result<ExtractedBatch> ContactExtractor::read(std::int64_t after_key, std::int64
     auto has_identifier = identifiers.at(seq);
     if (!has_identifier.ok()) return has_identifier.error().with_context("reading contact identifiers");
     if (*has_identifier || all) {
-      w.key("Identifiers");
+      w.plain_key("Identifiers");
       w.begin_array();
       while (true) {
         auto here = identifiers.at(seq);
@@ -96,11 +96,11 @@ Result<ExtractedBatch> ContactExtractor::read(std::int64_t after_key, std::int64
         if (!*here) break;
         auto& r = identifiers.row();
         w.begin_object();
-        w.key("Source");
+        w.plain_key("Source");
         w.string(r.text_view(1));
-        w.key("Identifier");
+        w.plain_key("Identifier");
         w.string(r.text_view(2));
-        w.key("IdentifierType");
+        w.plain_key("IdentifierType");
         w.string(r.int64(3) == 1 ? "Known" : "Anonymous");
         w.end_object();
         CORTEX_RETURN_IF_ERROR(identifiers.advance());
@@ -111,7 +111,7 @@ Result<ExtractedBatch> ContactExtractor::read(std::int64_t after_key, std::int64
     auto has_facet = facets.at(seq);
     if (!has_facet.ok()) return has_facet.error().with_context("reading contact facets");
     if (*has_facet || all) {
-      w.key("Facets");
+      w.plain_key("Facets");
       w.begin_object();
       while (true) {
         auto here = facets.at(seq);

@@ -47,7 +47,6 @@ Result<ExtractedBatch> InteractionExtractor::read(std::int64_t after_key, std::i
   JsonWriter w(out);
   w.begin_array();
   const bool all = !ignore_defaults_;
-  auto text_member = [&](const char* name, int column) { write_text_member(w, rows_, name, column, all); };
   while (true) {
     auto row = rows_.step();
     if (!row.ok()) return row.error().with_context("reading interactions");
@@ -55,44 +54,49 @@ Result<ExtractedBatch> InteractionExtractor::read(std::int64_t after_key, std::i
     std::int64_t seq = rows_.int64(kSeq);
     batch.last_key = seq;
     ++batch.rows_read;
-    // A corrupt record is left out (and reported) rather than written into the file half-valid.
-    std::string reason;
+    // Each text column is fetched once; an empty one is told from SQL NULL only when it matters (NULL stays NULL
+    // after the fetch, so is_null is still right).
+    const std::string_view start = rows_.text_view(kStart), end = rows_.text_view(kEnd),
+                           last_modified = rows_.text_view(kLastModified);
     std::string_view events = rows_.text_view(kEvents);
     if (events.empty()) events = "[]";
-    if (!is_stored_timestamp(rows_.text_view(kStart))) {
+    // A corrupt record is left out (and reported) rather than written into the file half-valid.
+    std::string reason;
+    if (!is_stored_timestamp(start)) {
       reason = "StartDateTime is not a valid timestamp";
-    } else if (!rows_.is_null(kEnd) && !is_stored_timestamp(rows_.text_view(kEnd))) {
+    } else if (end.empty() ? !rows_.is_null(kEnd) : !is_stored_timestamp(end)) {
       reason = "EndDateTime is not a valid timestamp";
-    } else if (!rows_.is_null(kLastModified) && !is_stored_timestamp(rows_.text_view(kLastModified))) {
+    } else if (last_modified.empty() ? !rows_.is_null(kLastModified) : !is_stored_timestamp(last_modified)) {
       reason = "LastModified is not a valid timestamp";
     } else if (events.front() != '[' || !is_valid_json(events)) {
       reason = "Events is not a valid JSON array";
     }
     auto mark = w.mark();
     if (reason.empty()) {
+      auto text_member = [&](std::string_view name, std::string_view value) { write_text_member(w, name, value, all); };
       w.begin_object();
-      text_member("Id", kId);
-      text_member("ContactId", kContactId);
-      text_member("StartDateTime", kStart);
-      text_member("EndDateTime", kEnd);
+      text_member("Id", rows_.text_view(kId));
+      text_member("ContactId", rows_.text_view(kContactId));
+      text_member("StartDateTime", start);
+      text_member("EndDateTime", end);
       std::int64_t duration = rows_.int64(kDuration);
       if (duration != 0 || all) {
-        w.key("Duration");
+        w.plain_key("Duration");
         w.string(format_duration(duration));
       }
-      text_member("LastModified", kLastModified);
-      text_member("ChannelId", kChannel);
-      text_member("Initiator", kInitiator);
-      text_member("UserAgent", kUserAgent);
-      text_member("CampaignId", kCampaign);
-      text_member("VenueId", kVenue);
+      text_member("LastModified", last_modified);
+      text_member("ChannelId", rows_.text_view(kChannel));
+      text_member("Initiator", rows_.text_view(kInitiator));
+      text_member("UserAgent", rows_.text_view(kUserAgent));
+      text_member("CampaignId", rows_.text_view(kCampaign));
+      text_member("VenueId", rows_.text_view(kVenue));
       std::int64_t engagement = rows_.int64(kEngagement);
       if (engagement != 0 || all) {
-        w.key("EngagementValue");
+        w.plain_key("EngagementValue");
         w.integer(engagement);
       }
       if (events != "[]" || all) {
-        w.key("Events");
+        w.plain_key("Events");
         w.raw(events);
       }
     }
@@ -113,7 +117,7 @@ Result<ExtractedBatch> InteractionExtractor::read(std::int64_t after_key, std::i
           reason = "facet " + facets_.text(1) + " is not a valid JSON object";
         } else {
           if (!wrote_facets) {
-            w.key("Facets");
+            w.plain_key("Facets");
             w.begin_object();
             wrote_facets = true;
           }
@@ -133,7 +137,7 @@ Result<ExtractedBatch> InteractionExtractor::read(std::int64_t after_key, std::i
     if (wrote_facets) {
       w.end_object();
     } else if (all) {
-      w.key("Facets");
+      w.plain_key("Facets");
       w.begin_object();
       w.end_object();
     }

@@ -1,6 +1,9 @@
 // Timestamps and durations in the forms the API and the collection use.
 #include <gtest/gtest.h>
 
+#include <limits>
+#include <random>
+
 #include "common/time.h"
 
 namespace cortex {
@@ -54,6 +57,25 @@ TEST(Duration, FormatsLikeDotNetXmlConvert) {
   EXPECT_EQ(format_duration(3600LL * 10'000'000), "PT1H");
   EXPECT_EQ(format_duration(86400LL * 10'000'000), "P1D");
   EXPECT_EQ(format_duration(2750000), "PT0.275S");
+  EXPECT_EQ(format_duration(-2750000), "-PT0.275S");
+  EXPECT_EQ(format_duration(1), "PT0.0000001S");
+  EXPECT_EQ(format_duration(((26LL * 60 + 3) * 60 + 4) * 10'000'000 + 5'000'000), "P1DT2H3M4.5S");
+  EXPECT_EQ(format_duration(90LL * 10'000'000), "PT1M30S");
+  // The most negative value has no positive twin in 64 bits; its magnitude is still written.
+  EXPECT_EQ(format_duration(std::numeric_limits<std::int64_t>::min()), "-P10675199DT2H48M5.4775808S");
+}
+
+TEST(Duration, FormattedDurationsParseBackToTheSameTicks) {
+  std::mt19937_64 rng(7);
+  for (int i = 0; i < 20000; ++i) {
+    // Magnitudes from 100 ns to about 30 years, either sign.
+    auto ticks = static_cast<std::int64_t>(rng() >> (rng() % 60 + 2));
+    if (rng() & 1) ticks = -ticks;
+    SCOPED_TRACE(ticks);
+    auto back = parse_duration_ticks(format_duration(ticks));
+    ASSERT_TRUE(back) << format_duration(ticks);
+    EXPECT_EQ(*back, ticks);
+  }
 }
 
 }  // namespace

@@ -64,6 +64,47 @@ TEST_F(InteractionExtractorTest, EmbedsEventsFacetsAndUnicodeUserAgents) {
   EXPECT_FALSE(items[1].contains("Facets"));
 }
 
+TEST_F(InteractionExtractorTest, CorruptRecordsAreLeftOutWithTheirReasonAndNullDatesAreNotCorrupt) {
+  const std::string start = "2020-01-01T00:00:00.0000000Z";
+  std::vector<std::int64_t> seqs;
+  for (int i = 1; i <= 7; ++i) seqs.push_back(add_interaction("00000000-0000-0000-0000-00000000000" + std::to_string(i), start, 0.5));
+  auto set = [&](const std::string& assignment, std::int64_t seq) {
+    ASSERT_TRUE(db_->exec("UPDATE Interactions SET " + assignment + " WHERE Seq = " + std::to_string(seq)).ok());
+  };
+  set("EndDateTime = NULL, LastModified = NULL", seqs[0]);  // fine: left out
+  set("EndDateTime = ''", seqs[1]);                         // empty is not NULL: corrupt
+  set("LastModified = 'yesterday'", seqs[2]);
+  set("StartDateTime = ''", seqs[3]);
+  set("Events = '[{\"broken\": '", seqs[4]);
+  auto facet = db_->prepare("INSERT INTO InteractionFacets (InteractionSeq, FacetKey, Data) VALUES (?, 'WebVisit', '{')");
+  facet->bind(1, seqs[5]);
+  ASSERT_TRUE(facet->run().ok());
+
+  ExportOptions o;
+  auto filter = ExtractionFilter::for_task(o, *parse_timestamp("2025-01-01T00:00:00Z"));
+  auto e = InteractionExtractor::create(*db_, filter, true);
+  ASSERT_TRUE(e.ok());
+  auto batch = (*e)->read(0, 1'000'000, 100);
+  ASSERT_TRUE(batch.ok());
+  EXPECT_EQ(batch->rows_read, 7);
+  EXPECT_EQ(batch->item_count, 2);
+  auto items = nlohmann::json::parse(batch->json);
+  ASSERT_EQ(items.size(), 2u);
+  EXPECT_EQ(items[0]["Id"], "00000000-0000-0000-0000-000000000001");
+  EXPECT_FALSE(items[0].contains("EndDateTime"));
+  EXPECT_FALSE(items[0].contains("LastModified"));
+  EXPECT_EQ(items[1]["Id"], "00000000-0000-0000-0000-000000000007");
+  std::vector<std::pair<std::int64_t, std::string>> skipped;
+  for (const auto& s : batch->skipped) skipped.emplace_back(s.key, s.reason);
+  EXPECT_EQ(skipped, (std::vector<std::pair<std::int64_t, std::string>>{
+                         {seqs[1], "EndDateTime is not a valid timestamp"},
+                         {seqs[2], "LastModified is not a valid timestamp"},
+                         {seqs[3], "StartDateTime is not a valid timestamp"},
+                         {seqs[4], "Events is not a valid JSON array"},
+                         {seqs[5], "facet WebVisit is not a valid JSON object"},
+                     }));
+}
+
 TEST_F(InteractionExtractorTest, ReadsInKeyOrderAfterThePositionUpToTheLimit) {
   for (int i = 1; i <= 5; ++i) {
     char id[40];
