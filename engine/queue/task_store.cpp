@@ -45,18 +45,34 @@ Result<TaskRecord> read_task(Statement& st) {
 
 }  // namespace
 
-Result<std::unique_ptr<TaskStore>> TaskStore::open(const std::string& path) {
-  auto db = Database::open(path, Database::Mode::ReadWriteCreate);
+namespace {
+
+Result<std::unique_ptr<Database>> open_task_db(const std::string& path, Database::Mode mode) {
+  auto db = Database::open(path, mode);
   if (!db.ok()) return db.error();
   // synchronous=FULL: a commit is on disk before it returns, so an acknowledged TaskId survives power loss.
   auto durable = (*db)->exec("PRAGMA synchronous=FULL;");
   if (!durable.ok()) return durable.error().with_context("opening the task store " + path);
+  return db;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<TaskStore>> TaskStore::open(const std::string& path) {
+  auto db = open_task_db(path, Database::Mode::ReadWriteCreate);
+  if (!db.ok()) return db.error();
   // The schema script is idempotent; BEGIN IMMEDIATE keeps two starting processes from racing on it.
   auto status = (*db)->exec(std::string("BEGIN IMMEDIATE;\n") + std::string(schema::tasks_sql()) + "\nCOMMIT;");
   if (!status.ok()) {
     (void)(*db)->exec("ROLLBACK");
     return status.error().with_context("creating the task store schema in " + path);
   }
+  return std::unique_ptr<TaskStore>(new TaskStore(std::move(*db)));
+}
+
+Result<std::unique_ptr<TaskStore>> TaskStore::open_existing(const std::string& path) {
+  auto db = open_task_db(path, Database::Mode::ReadWrite);
+  if (!db.ok()) return db.error();
   return std::unique_ptr<TaskStore>(new TaskStore(std::move(*db)));
 }
 
@@ -765,9 +781,24 @@ Result<TaskStorePool::Handle> TaskStorePool::acquire() {
       return Handle(*this, std::move(store));
     }
   }
-  auto store = TaskStore::open(path_);
+  bool applied;
+  {
+    std::lock_guard lock(mutex_);
+    applied = schema_applied_;
+  }
+  auto store = applied ? TaskStore::open_existing(path_) : TaskStore::open(path_);
   if (!store.ok()) return store.error();
+  {
+    std::lock_guard lock(mutex_);
+    schema_applied_ = true;
+  }
   return Handle(*this, std::move(*store));
+}
+
+void TaskStorePool::add_idle(std::unique_ptr<TaskStore> store) {
+  std::lock_guard lock(mutex_);
+  schema_applied_ = true;
+  idle_.push_back(std::move(store));
 }
 
 }  // namespace cortex

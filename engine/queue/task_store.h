@@ -74,6 +74,9 @@ class TaskStore {
  public:
   // Opens (creating if missing) the task database and applies schema/tasks.sql.
   static Result<std::unique_ptr<TaskStore>> open(const std::string& path);
+  // Opens a task database whose schema this process has applied already. Unlike open() it takes no write lock, so it
+  // never waits behind a writer: for the extra connections a pool opens while a request waits.
+  static Result<std::unique_ptr<TaskStore>> open_existing(const std::string& path);
 
   // --- API ---
   // Inserts a Pending task and commits before returning: the TaskId is durable once this returns.
@@ -201,12 +204,15 @@ class TaskStorePool {
   };
 
   Result<Handle> acquire();
+  // A store opened elsewhere (so its schema is applied) joins the idle ones: the first request opens none.
+  void add_idle(std::unique_ptr<TaskStore> store);
   const std::string& path() const { return path_; }
 
  private:
   std::string path_;
   std::mutex mutex_;
   std::vector<std::unique_ptr<TaskStore>> idle_;
+  bool schema_applied_ = false;  // once true, new connections skip the schema script (and its write lock)
 };
 
 }  // namespace cortex
