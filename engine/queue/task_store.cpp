@@ -43,10 +43,6 @@ Result<TaskRecord> read_task(Statement& st) {
   return t;
 }
 
-}  // namespace
-
-namespace {
-
 Result<std::unique_ptr<Database>> open_task_db(const std::string& path, Database::Mode mode) {
   auto db = Database::open(path, mode);
   if (!db.ok()) return db.error();
