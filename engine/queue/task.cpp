@@ -71,7 +71,9 @@ nlohmann::ordered_json progress_json(const TaskRecord& task) {
       {"Status", static_cast<int>(task.status)},
       {"Progress", task.progress},
       {"Total", task.total ? nlohmann::json(*task.total) : nlohmann::json(nullptr)},
-      {"Description", task.description},
+      // A cancel waiting for the batches in flight shows in the one free-text member the answer has.
+      {"Description", task.cancel_requested && !is_final(task.status) ? "Cancel requested: " + task.description
+                                                                       : task.description},
       {"PrerequisiteTaskIds", prerequisites},
   };
 }

@@ -761,6 +761,18 @@ Status TaskStore::release_cursor(const CursorLease& lease, Timestamp now) {
   return Status::OK();
 }
 
+Result<bool> TaskStore::should_stop_reading(const Guid& id) {
+  auto st = db_->cached("SELECT Status, CancelRequested FROM Tasks WHERE Id = ?");
+  if (!st.ok()) return st.error();
+  (*st)->bind(1, id.str());
+  auto row = (*st)->step();
+  if (!row.ok()) return row.error();
+  if (!*row) return true;
+  const bool stop = (*st)->int64(0) != static_cast<std::int64_t>(TaskStatus::Processing) || (*st)->int64(1) != 0;
+  (*st)->reset();
+  return stop;
+}
+
 TaskStorePool::Handle::~Handle() {
   if (store_) {
     std::lock_guard lock(pool_->mutex_);

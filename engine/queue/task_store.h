@@ -165,6 +165,9 @@ class TaskStore {
   // Returns a cursor to the queue at its stored position (shutdown, cancel). Cancels the task if it
   // was the last live lease of a task with a pending cancel.
   Status release_cursor(const CursorLease& lease, Timestamp now);
+  // Whether a worker should stop reading task `id`: a cancel is pending, or the task is no longer Processing (or
+  // gone). A plain read: the reading thread asks it now and then while the storing thread commits.
+  Result<bool> should_stop_reading(const Guid& id);
 
  private:
   explicit TaskStore(std::unique_ptr<Database> db) : db_(std::move(db)) {}

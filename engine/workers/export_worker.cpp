@@ -14,16 +14,24 @@
 #include "workers/storage_retry.h"
 
 namespace cortex {
+namespace {
+
+// How many items a worker reads between two looks for a cancel (one indexed read of the task's row each).
+constexpr std::int64_t kCancelCheckItems = 1000;
+
+}  // namespace
 
 ExportWorker::ExportWorker(const EngineSettings& settings, std::string owner, const ProfileCatalog& profiles,
                            const Clock& clock, WakeSignal& stop, std::unique_ptr<TaskStore> store,
-                           ExportMetrics& metrics, std::function<void()> on_cursor_done)
+                           std::unique_ptr<TaskStore> watch, ExportMetrics& metrics,
+                           std::function<void()> on_cursor_done)
     : settings_(settings),
       owner_(std::move(owner)),
       profiles_(profiles),
       clock_(clock),
       stop_(stop),
       store_(std::move(store)),
+      watch_(std::move(watch)),
       metrics_(metrics),
       on_cursor_done_(std::move(on_cursor_done)),
       rng_(std::random_device{}()) {}
@@ -63,7 +71,7 @@ struct ExportWorker::PendingBatch {
 
 // What storing and committing a group came to.
 struct ExportWorker::GroupResult {
-  enum class Kind { Committed, Interrupted, StoreFailed, CommitFailed };
+  enum class Kind { Committed, Interrupted, Canceled, StoreFailed, CommitFailed };
   Kind kind = Kind::Committed;
   std::string message;
   std::vector<PendingBatch> batches;          // their JSON already released
@@ -144,6 +152,7 @@ void ExportWorker::process(std::vector<CursorLease> leases) {
 
   std::vector<PendingBatch> pending;
   std::int64_t pending_items = 0;
+  std::int64_t unchecked_items = 0;  // read since the last look for a cancel
   for (std::size_t i = 0; i < works.size(); ++i) {
     CursorWork& w = works[i];
     while (!w.read_to_end && !w.stopped) {
@@ -151,6 +160,20 @@ void ExportWorker::process(std::vector<CursorLease> leases) {
       if (stop_.stopped()) {
         settle();
         return release(works);
+      }
+      // A cancel starts no further batch: the batches read but not yet stored are dropped, the group being stored
+      // completes and is recorded, and the last lease given back cancels the task.
+      if (unchecked_items >= kCancelCheckItems) {
+        unchecked_items = 0;
+        auto stop = watch_->should_stop_reading(works.front().lease.task_id);
+        if (!stop.ok()) {
+          spdlog::warn("task {}: looking for a cancel: {}", works.front().lease.task_id.str(), stop.error().message);
+        } else if (*stop) {
+          spdlog::debug("task {}: stopping for a cancel; {} batch(es) read are not stored",
+                        works.front().lease.task_id.str(), pending.size());
+          settle();
+          return release(works);
+        }
       }
       PendingBatch p;
       p.work = i;
@@ -182,6 +205,7 @@ void ExportWorker::process(std::vector<CursorLease> leases) {
       w.position = new_position;
       w.read_to_end = p.cursor_done;
       pending_items += std::max<std::int64_t>(1, batch->rows_read);
+      unchecked_items += std::max<std::int64_t>(1, batch->rows_read);
       pending.push_back(std::move(p));
       if (pending_items >= settings_.group_items) {
         if (!send(std::move(pending))) return release(works);
@@ -199,6 +223,17 @@ ExportWorker::GroupResult ExportWorker::store_and_commit(const std::vector<Curso
                                                          StorageProvider& provider) {
   GroupResult result;
   const auto started = std::chrono::steady_clock::now();
+  // A cancel that came while the group was read: none of its files are written. (A group whose files are being
+  // written when the cancel comes completes, and is recorded.)
+  auto stop = store_->should_stop_reading(works.front().lease.task_id);
+  if (!stop.ok()) {
+    spdlog::warn("task {}: looking for a cancel: {}", works.front().lease.task_id.str(), stop.error().message);
+  } else if (*stop) {
+    for (auto& p : pending) std::string().swap(p.json);
+    result.batches = std::move(pending);
+    result.kind = GroupResult::Kind::Canceled;
+    return result;
+  }
   std::vector<StoreRequest> files;
   for (const auto& p : pending) {
     if (p.stored.item_count > 0) files.push_back({p.stored.file_name, p.json});
@@ -236,6 +271,7 @@ ExportWorker::GroupResult ExportWorker::store_and_commit(const std::vector<Curso
 bool ExportWorker::apply(std::vector<CursorWork>& works, GroupResult result) {
   switch (result.kind) {
     case GroupResult::Kind::Interrupted:
+    case GroupResult::Kind::Canceled:  // the caller gives the leases back; the last one cancels the task
       return false;
     case GroupResult::Kind::StoreFailed:
       fail(works, result.message);

@@ -19,8 +19,8 @@ namespace cortex {
 class ExportWorker {
  public:
   ExportWorker(const EngineSettings& settings, std::string owner, const ProfileCatalog& profiles, const Clock& clock,
-               WakeSignal& stop, std::unique_ptr<TaskStore> store, ExportMetrics& metrics,
-               std::function<void()> on_cursor_done = {});
+               WakeSignal& stop, std::unique_ptr<TaskStore> store, std::unique_ptr<TaskStore> watch,
+               ExportMetrics& metrics, std::function<void()> on_cursor_done = {});
 
   // Leases a group of cursors of one task (about EngineSettings::group_items items) and works them to
   // their end (or until stop/cancel). Returns false when there was none.
@@ -46,7 +46,8 @@ class ExportWorker {
   const ProfileCatalog& profiles_;
   const Clock& clock_;
   WakeSignal& stop_;
-  std::unique_ptr<TaskStore> store_;
+  std::unique_ptr<TaskStore> store_;  // leases and commits: the storing thread's while a group is in flight
+  std::unique_ptr<TaskStore> watch_;  // the reading thread's own, to notice a cancel between batches
   std::unique_ptr<Database> collection_;
   ExportMetrics& metrics_;
   std::function<void()> on_cursor_done_;

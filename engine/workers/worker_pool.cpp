@@ -38,15 +38,20 @@ WorkerPool::~WorkerPool() { stop(); }
 
 Status WorkerPool::start() {
   // Open every connection up front so that a bad task database fails the start, not a thread.
-  std::vector<std::unique_ptr<TaskStore>> stores;
+  // Each worker has two: one for leases and commits, one its reading thread checks for cancels with.
+  std::vector<std::unique_ptr<TaskStore>> stores, watches;
   for (int i = 0; i < settings_.workers; ++i) {
     auto store = TaskStore::open(settings_.task_db_path);
     if (!store.ok()) return store.error();
     stores.push_back(std::move(*store));
+    auto watch = TaskStore::open_existing(settings_.task_db_path);
+    if (!watch.ok()) return watch.error();
+    watches.push_back(std::move(*watch));
   }
   for (int i = 0; i < settings_.workers; ++i) {
     auto worker = std::make_shared<ExportWorker>(settings_, owner_ + "worker-" + std::to_string(i), profiles_, clock_,
-                                                 stop_, std::move(stores[static_cast<std::size_t>(i)]), metrics_,
+                                                 stop_, std::move(stores[static_cast<std::size_t>(i)]),
+                                                 std::move(watches[static_cast<std::size_t>(i)]), metrics_,
                                                  on_cursor_done_);
     threads_.emplace_back([this, worker] {
       lower_cpu_priority();

@@ -305,6 +305,8 @@ class InteractionExportTest(unittest.TestCase):
             time.sleep(0.005)
         status, body = self.daemon.request("PUT", API + f"tasks/{task_id}/cancel")
         self.assertEqual(status, 200)
+        if body["Status"] == 1:  # batches in flight: the answer says the cancel is pending
+            self.assertTrue(body["Description"].startswith("Cancel requested: "), body)
         final = self.daemon.wait_final(task_id)
         self.assertIn(final["Status"], (2, 5), final)  # 2 only if the export finished before the cancel
         time.sleep(0.5)

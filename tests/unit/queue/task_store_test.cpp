@@ -277,6 +277,30 @@ TEST_F(TaskStoreTest, ACancelDuringAGroupRecordsTheWholeGroupThenCancelsWhenTheL
   EXPECT_EQ(store_->stored_batches(t->id)->size(), 4u);
 }
 
+TEST_F(TaskStoreTest, AWorkerStopsReadingForAPendingCancelAndForATaskNoLongerProcessing) {
+  auto t = store_->register_task(options_, at("2024-01-01T00:00:00Z"));
+  auto now = at("2024-01-01T00:00:01Z");
+  EXPECT_TRUE(*store_->should_stop_reading(t->id));  // Pending: not being exported yet
+  ASSERT_TRUE(*store_->lease_task_for_split("d1/", now, lease_));
+  ASSERT_TRUE(store_->store_split(t->id, "d1/", {{1, 10, 10}}, 10, now).ok());
+  EXPECT_FALSE(*store_->should_stop_reading(t->id));
+  auto cursor = store_->lease_cursor("d1/worker-0", now, lease_);
+  ASSERT_TRUE(cursor.ok() && *cursor);
+  auto answer = store_->request_cancel(t->id, now);
+  ASSERT_TRUE((*answer)->cancel_requested);
+  EXPECT_EQ((*answer)->status, TaskStatus::Processing);
+  EXPECT_TRUE(*store_->should_stop_reading(t->id));
+  // The answer shows the pending cancel; once final, the Description says what it came to.
+  EXPECT_EQ(progress_json(**answer)["Description"], "Cancel requested: " + initial_description(options_));
+  ASSERT_TRUE(store_->release_cursor(**cursor, now).ok());  // the last lease given back cancels the task
+  auto after = store_->find(t->id);
+  EXPECT_EQ((*after)->status, TaskStatus::Canceled);
+  EXPECT_EQ(progress_json(**after)["Description"],
+            "Canceled: " + initial_description(options_) + ": 0 item(s) stored before the cancel");
+  EXPECT_TRUE(*store_->should_stop_reading(t->id));
+  EXPECT_TRUE(*store_->should_stop_reading(Guid::random()));  // gone
+}
+
 TEST_F(TaskStoreTest, FinalTasksAreRemovedAfterTheirExpiryAndOthersNever) {
   options_.expires_after_hours = 1;
   auto done = store_->register_task(options_, at("2024-01-01T00:00:00Z"));
