@@ -327,8 +327,8 @@ class StreamSession final : public Session, public std::enable_shared_from_this<
     const bool keep_alive = req.keep_alive() && !over_capacity_;
     const bool head = req.method() == http::verb::head;
     if (over_capacity_) {
-      return send(api_error(503, "ServiceUnavailable", "The server has too many open connections; retry later."),
-                  false, false, head);
+      return refuse(api_error(503, "ServiceUnavailable", "The server has too many open connections; retry later."),
+                    false, head);
     }
     ApiRequest request{std::string(req.method_string()), std::string(req.target()),
                        std::string(req[http::field::content_type]), std::move(req.body()),
@@ -364,16 +364,16 @@ class StreamSession final : public Session, public std::enable_shared_from_this<
   void on_read_error(beast::error_code ec) {
     reading_ = false;
     if (ec == http::error::body_limit) {
-      return send(api_error(413, "PayloadTooLarge",
-                            "The request body is larger than the limit of " +
-                                std::to_string(core_.options.body_limit_bytes) + " bytes."),
-                  false, true);
+      return refuse(api_error(413, "PayloadTooLarge",
+                              "The request body is larger than the limit of " +
+                                  std::to_string(core_.options.body_limit_bytes) + " bytes."),
+                    true);
     }
     if (ec == http::error::header_limit) {
-      return send(api_error(431, "RequestHeaderFieldsTooLarge",
-                            "The request line and headers are larger than the limit of " +
-                                std::to_string(core_.options.header_limit_bytes) + " bytes."),
-                  false, true);
+      return refuse(api_error(431, "RequestHeaderFieldsTooLarge",
+                              "The request line and headers are larger than the limit of " +
+                                  std::to_string(core_.options.header_limit_bytes) + " bytes."),
+                    true);
     }
     // The client closed between requests (over TLS with its close_notify, which deserves ours).
     if (ec == http::error::end_of_stream) return finish();
@@ -382,7 +382,19 @@ class StreamSession final : public Session, public std::enable_shared_from_this<
         ec.category() != http::make_error_code(http::error::bad_target).category()) {
       return close();
     }
-    send(api_error(400, "BadRequest", "The request is not valid HTTP/1.1 (" + ec.message() + ")."), false, true);
+    refuse(api_error(400, "BadRequest", "The request is not valid HTTP/1.1 (" + ec.message() + ")."), true);
+  }
+
+  // An answer of the server's own (the handler never saw the request), with the connection closed after it.
+  void refuse(const ApiResponse& answer, bool linger, bool head = false) {
+    if (core_.options.on_server_answer) {
+      try {
+        core_.options.on_server_answer(answer.status);
+      } catch (const std::exception& e) {
+        spdlog::warn("server answer observer failed: {}", e.what());
+      }
+    }
+    send(answer, false, linger, head);
   }
 
   void send(const ApiResponse& answer, bool keep_alive, bool linger, bool head = false) {

@@ -30,6 +30,10 @@ struct HttpServerOptions {
   // PEM CA certificates. When set, every client must present a certificate that verifies against
   // them, or the handshake fails (no request is read).
   std::string tls_client_ca_file;
+
+  // Told the status of each answer the server gives by itself, before a request reaches the handler: 400 (not
+  // HTTP), 413, 431 and 503 (too many connections). For metrics; called on io threads, must not block.
+  std::function<void(unsigned status)> on_server_answer;
 };
 
 // Answers one request. Called on io threads, concurrently; may block (SQLite), which holds the thread.

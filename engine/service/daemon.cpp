@@ -111,6 +111,9 @@ Status Daemon::start() {
   http.tls_certificate_file = config_.http.tls_certificate_file;
   http.tls_private_key_file = config_.http.tls_private_key_file;
   http.tls_client_ca_file = config_.http.tls_client_ca_file;
+  http.on_server_answer = [this](unsigned status) {
+    http_requests_.add("route=\"unread\",status=\"" + std::to_string(status) + "\"");
+  };
   server_ = std::make_unique<HttpServer>(
       http, AsyncRequestHandler([api = api_.get()](const ApiRequest& r, Responder respond) {
         api->handle_async(r, std::move(respond));

@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <future>
+#include <mutex>
 #include <stdexcept>
 #include <thread>
 
@@ -219,6 +220,31 @@ TEST_F(HttpServerTest, AnswersMalformedRequestWith400) {
   EXPECT_EQ(response.result_int(), 400);
   EXPECT_EQ(json::parse(response.body()).at("ExceptionType"), "BadRequest");
   EXPECT_FALSE(response.keep_alive());
+}
+
+TEST_F(HttpServerTest, TheServersOwnAnswersAreToldToItsObserver) {
+  std::mutex mutex;
+  std::vector<unsigned> told;
+  HttpServerOptions options;
+  options.on_server_answer = [&](unsigned status) {
+    std::lock_guard lock(mutex);
+    told.push_back(status);
+  };
+  start(options);
+  expect_json_error(request("POST", kInteractions, R"({"StorageProfile":")" + std::string(70 * 1024, 'a') + "\"}"),
+                    413, "PayloadTooLarge");
+  expect_json_error(request("GET", "/x", "", "", {{"X-Padding", std::string(10 * 1024, 'p')}}), 431,
+                    "RequestHeaderFieldsTooLarge");
+  {
+    RawConnection connection(server_->port());
+    ASSERT_FALSE(connection.write("POST /x HTTP/1.1\r\nHost: t\r\nContent-Length: nope\r\n\r\n"));
+    http::response<http::string_body> response;
+    ASSERT_FALSE(connection.read(response));
+    EXPECT_EQ(response.result_int(), 400);
+  }
+  EXPECT_EQ(request("GET", "/sitecore/api/datatools/tasks/x/progress", "", "").status, 404u);  // the handler's own
+  std::lock_guard lock(mutex);
+  EXPECT_EQ(told, (std::vector<unsigned>{413, 431, 400}));
 }
 
 TEST_F(HttpServerTest, DropsASilentClientAfterTheReadTimeoutWhileServingOthers) {
