@@ -1,6 +1,7 @@
 """Security end to end: bearer tokens and roles on every route, a plaintext non-loopback listener refused,
 hostile parameter values refused with nothing written, and no secret in any log, answer or stored row."""
 import glob
+import json
 import os
 import sqlite3
 import subprocess
@@ -181,6 +182,9 @@ class OperationalEndpointsTest(unittest.TestCase):
                 task = daemon.register({"StorageProfile": "LocalExports", "BatchSize": 7})[1]["TaskId"]
                 final = daemon.wait_final(task)
                 self.assertEqual(final["Status"], 2)
+                self.assertEqual(daemon.request("DELETE", API + f"tasks/{task}/progress")[0], 405)
+                big = json.dumps({"StorageProfile": "LocalExports", "Pad": "x" * 70000})
+                self.assertEqual(daemon.request("POST", API + "export/tasks/interactions", big)[0], 413)
                 status, text = daemon.request("GET", "/metrics", raw=True)
                 self.assertEqual(status, 200)
                 samples = {}
@@ -197,6 +201,8 @@ class OperationalEndpointsTest(unittest.TestCase):
                 self.assertEqual(samples["cortexd_storage_errors_total"], 0)
                 self.assertEqual(samples['cortexd_http_requests_total{route="POST export/tasks/interactions",status="200"}'], 1)
                 self.assertGreaterEqual(samples['cortexd_http_requests_total{route="/metrics",status="401"}'], 1)
+                self.assertEqual(samples['cortexd_http_requests_total{route="tasks/{TaskId}/progress",status="405"}'], 1)
+                self.assertEqual(samples['cortexd_http_requests_total{route="unread",status="413"}'], 1)
                 os.rename(ws.collection, ws.collection + ".gone")
                 status, body = daemon.request("GET", "/readyz", token="")
                 self.assertEqual(status, 503)
