@@ -781,6 +781,7 @@ TaskStorePool::Handle::~Handle() {
 }
 
 Result<TaskStorePool::Handle> TaskStorePool::acquire() {
+  bool applied;
   {
     std::lock_guard lock(mutex_);
     if (!idle_.empty()) {
@@ -788,10 +789,6 @@ Result<TaskStorePool::Handle> TaskStorePool::acquire() {
       idle_.pop_back();
       return Handle(*this, std::move(store));
     }
-  }
-  bool applied;
-  {
-    std::lock_guard lock(mutex_);
     applied = schema_applied_;
   }
   auto store = applied ? TaskStore::open_existing(path_) : TaskStore::open(path_);

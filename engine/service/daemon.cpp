@@ -98,9 +98,10 @@ Status Daemon::start() {
   });
   add_estimate_routes();
   add_service_routes();
-  api_->set_observer([this](const std::string& route, unsigned status) {
+  auto count_request = [this](const std::string& route, unsigned status) {
     http_requests_.add("route=\"" + escape_label(route) + "\",status=\"" + std::to_string(status) + "\"");
-  });
+  };
+  api_->set_observer(count_request);
   HttpServerOptions http;
   http.address = config_.http.address;
   http.port = config_.http.port;
@@ -111,9 +112,8 @@ Status Daemon::start() {
   http.tls_certificate_file = config_.http.tls_certificate_file;
   http.tls_private_key_file = config_.http.tls_private_key_file;
   http.tls_client_ca_file = config_.http.tls_client_ca_file;
-  http.on_server_answer = [this](unsigned status) {
-    http_requests_.add("route=\"unread\",status=\"" + std::to_string(status) + "\"");
-  };
+  // Answers the server gives before a request is read whole, so before any route.
+  http.on_server_answer = [count_request](unsigned status) { count_request("unread", status); };
   server_ = std::make_unique<HttpServer>(
       http, AsyncRequestHandler([api = api_.get()](const ApiRequest& r, Responder respond) {
         api->handle_async(r, std::move(respond));

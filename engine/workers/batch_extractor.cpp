@@ -25,6 +25,11 @@ bool is_stored_timestamp(std::string_view t) {
   return true;
 }
 
+bool is_bad_optional_timestamp(const Statement& row, int column, std::string_view text) {
+  // Only an empty value needs the column's type: NULL is fine, an empty text is not a timestamp.
+  return text.empty() ? !row.is_null(column) : !is_stored_timestamp(text);
+}
+
 Result<std::unique_ptr<BatchExtractor>> make_batch_extractor(Database& collection, const ExtractionFilter& filter,
                                                              bool ignore_default_values) {
   if (filter.kind == ExportKind::Interactions) {

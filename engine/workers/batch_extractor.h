@@ -34,6 +34,8 @@ void write_text_member(JsonWriter& w, std::string_view name, std::string_view va
 
 // A stored timestamp in the one form the collection uses: "YYYY-MM-DDTHH:MM:SS.fffffffZ".
 bool is_stored_timestamp(std::string_view text);
+// A nullable timestamp column whose value `text` (already fetched) is neither SQL NULL nor a stored timestamp.
+bool is_bad_optional_timestamp(const Statement& row, int column, std::string_view text);
 
 Result<std::unique_ptr<BatchExtractor>> make_batch_extractor(Database& collection, const ExtractionFilter& filter,
                                                              bool ignore_default_values);

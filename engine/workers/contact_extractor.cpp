@@ -77,8 +77,8 @@ Result<ExtractedBatch> ContactExtractor::read(std::int64_t after_key, std::int64
     batch.last_key = seq;
     ++batch.rows_read;
     std::string reason;
-    if (!rows_.is_null(2) && !is_stored_timestamp(rows_.text_view(2))) reason = "Created is not a valid timestamp";
-    if (!rows_.is_null(3) && !is_stored_timestamp(rows_.text_view(3))) reason = "LastModified is not a valid timestamp";
+    if (is_bad_optional_timestamp(rows_, 2, rows_.text_view(2))) reason = "Created is not a valid timestamp";
+    if (is_bad_optional_timestamp(rows_, 3, rows_.text_view(3))) reason = "LastModified is not a valid timestamp";
     auto mark = w.mark();
     w.begin_object();
     text_member("Id", 1);

@@ -19,6 +19,17 @@ namespace {
 // How many items a worker reads between two looks for a cancel (one indexed read of the task's row each).
 constexpr std::int64_t kCancelCheckItems = 1000;
 
+// Whether the worker should stop for a cancel (or a task no longer Processing). A failed look is logged and counts
+// as no: the group's commit still sees the cancel.
+bool stop_for_cancel(TaskStore& store, const Guid& task) {
+  auto stop = store.should_stop_reading(task);
+  if (!stop.ok()) {
+    spdlog::warn("task {}: looking for a cancel: {}", task.str(), stop.error().message);
+    return false;
+  }
+  return *stop;
+}
+
 }  // namespace
 
 ExportWorker::ExportWorker(const EngineSettings& settings, std::string owner, const ProfileCatalog& profiles,
@@ -165,10 +176,7 @@ void ExportWorker::process(std::vector<CursorLease> leases) {
       // completes and is recorded, and the last lease given back cancels the task.
       if (unchecked_items >= kCancelCheckItems) {
         unchecked_items = 0;
-        auto stop = watch_->should_stop_reading(works.front().lease.task_id);
-        if (!stop.ok()) {
-          spdlog::warn("task {}: looking for a cancel: {}", works.front().lease.task_id.str(), stop.error().message);
-        } else if (*stop) {
+        if (stop_for_cancel(*watch_, works.front().lease.task_id)) {
           spdlog::debug("task {}: stopping for a cancel; {} batch(es) read are not stored",
                         works.front().lease.task_id.str(), pending.size());
           settle();
@@ -225,10 +233,7 @@ ExportWorker::GroupResult ExportWorker::store_and_commit(const std::vector<Curso
   const auto started = std::chrono::steady_clock::now();
   // A cancel that came while the group was read: none of its files are written. (A group whose files are being
   // written when the cancel comes completes, and is recorded.)
-  auto stop = store_->should_stop_reading(works.front().lease.task_id);
-  if (!stop.ok()) {
-    spdlog::warn("task {}: looking for a cancel: {}", works.front().lease.task_id.str(), stop.error().message);
-  } else if (*stop) {
+  if (stop_for_cancel(*store_, works.front().lease.task_id)) {
     for (auto& p : pending) std::string().swap(p.json);
     result.batches = std::move(pending);
     result.kind = GroupResult::Kind::Canceled;

@@ -54,8 +54,7 @@ Result<ExtractedBatch> InteractionExtractor::read(std::int64_t after_key, std::i
     std::int64_t seq = rows_.int64(kSeq);
     batch.last_key = seq;
     ++batch.rows_read;
-    // Each text column is fetched once; an empty one is told from SQL NULL only when it matters (NULL stays NULL
-    // after the fetch, so is_null is still right).
+    // Each text column is fetched once.
     const std::string_view start = rows_.text_view(kStart), end = rows_.text_view(kEnd),
                            last_modified = rows_.text_view(kLastModified);
     std::string_view events = rows_.text_view(kEvents);
@@ -64,9 +63,9 @@ Result<ExtractedBatch> InteractionExtractor::read(std::int64_t after_key, std::i
     std::string reason;
     if (!is_stored_timestamp(start)) {
       reason = "StartDateTime is not a valid timestamp";
-    } else if (end.empty() ? !rows_.is_null(kEnd) : !is_stored_timestamp(end)) {
+    } else if (is_bad_optional_timestamp(rows_, kEnd, end)) {
       reason = "EndDateTime is not a valid timestamp";
-    } else if (last_modified.empty() ? !rows_.is_null(kLastModified) : !is_stored_timestamp(last_modified)) {
+    } else if (is_bad_optional_timestamp(rows_, kLastModified, last_modified)) {
       reason = "LastModified is not a valid timestamp";
     } else if (events.front() != '[' || !is_valid_json(events)) {
       reason = "Events is not a valid JSON array";
